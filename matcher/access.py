@@ -1,0 +1,59 @@
+"""API keys: issued once, stored as digests, carrying scopes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from matcher.storage import keys as stored_keys
+from matcher.storage.database import Database
+from matcher.storage.tables import ApiKey
+from matcher.storage.types import utcnow
+
+SCOPES: tuple[str, ...] = ("match", "profiles", "outcomes", "admin")
+KEY_PREFIX = "mk_"
+
+
+def digest(secret: str) -> str:
+    """The stored form of a key.
+
+    Keys are 256 random bits, so one SHA-256 is enough: there is no dictionary to guess from,
+    which is what slow password hashes defend against.
+    """
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(db: Database, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+    """Issue a key; the secret is returned here and never again."""
+    wanted = sorted(set(scopes))
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown or not wanted:
+        raise ValueError(f"scopes must be among {', '.join(SCOPES)}; got {unknown or 'none'}")
+    if not name.strip() or len(name) > 100:
+        raise ValueError("name must be 1-100 characters")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKey(
+        id="k-" + secrets.token_hex(6),
+        name=name.strip(),
+        digest=digest(secret),
+        scopes=wanted,
+        created_at=utcnow(),
+    )
+    with db.transaction() as session:
+        stored_keys.add(session, key=record)
+    return record, secret
+
+
+def authenticate(session: Session, *, secret: str) -> ApiKey | None:
+    """The live key whose secret this is, or None."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        return None
+    return stored_keys.by_digest(session, digest=digest(secret))
+
+
+def allows(key: ApiKey, scope: str) -> bool:
+    """Whether ``key`` may act in ``scope`` (admin implies every scope)."""
+    return "admin" in key.scopes or scope in key.scopes

@@ -1,0 +1,59 @@
+"""The API's blueprint and request parser: JSON only, scopes declared beside each view."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flask_smorest
+from flask import Request
+from flask_smorest import abort
+from marshmallow import Schema
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from matcher.api.auth import authorize
+from matcher.api.problems import PROBLEM_MIMETYPE, ProblemSchema
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class JsonParser(FlaskParser):
+    """Refuse a body that is not JSON with 415 instead of reading it as missing."""
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        """Load the JSON body, or abort 415 when the request says it is something else."""
+        if not is_json_request(req):
+            abort(415, message="Send the body as JSON: Content-Type: application/json.")
+        return super().load_json(req, schema)
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose views declare the scope they need."""
+
+    ARGUMENTS_PARSER = JsonParser()
+
+    def problem(self, status: int, description: str) -> Callable[[F], F]:
+        """Document a problem+json response of ``status``."""
+        decorator: Callable[[F], F] = self.alt_response(
+            status,
+            schema=ProblemSchema,
+            description=description,
+            content_type=PROBLEM_MIMETYPE,
+        )
+        return decorator
+
+    def requires(self, scope: str) -> Callable[[F], F]:
+        """Require a bearer key with ``scope`` (checked before the body is read) and say so."""
+
+        def decorator(view: F) -> F:
+            @functools.wraps(view)
+            def guarded(*args: Any, **kwargs: Any) -> Any:
+                authorize(scope)
+                return view(*args, **kwargs)
+
+            documented: F = self.doc(security=[{"bearerAuth": []}])(guarded)
+            documented = self.problem(401, "No API key, or an unknown or revoked one")(documented)
+            return self.problem(403, f"The key lacks the `{scope}` scope")(documented)
+
+        return decorator

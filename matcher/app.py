@@ -1,0 +1,43 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from matcher.api import init_api
+from matcher.config import Settings
+from matcher.storage.database import Database
+
+
+@dataclass
+class Services:
+    """What the views share, kept in ``app.extensions["matcher"]``."""
+
+    settings: Settings
+    db: Database
+    readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
+
+
+def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
+    """Build the app from ``settings`` (default: the ``MATCHER_*`` environment)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(settings.flask_config())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.getLogger("matcher").setLevel(settings.log_level)
+
+    db = Database(settings.resolved_database_url(app.instance_path))
+    app.extensions["matcher"] = Services(settings=settings, db=db)
+    init_api(app)
+
+    @app.get("/")
+    def home() -> str:
+        """A page saying what this service is, with links to the API docs."""
+        return render_template("home.html")
+
+    return app

@@ -1,0 +1,64 @@
+"""Settings read from ``MATCHER_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MATCHER_"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(ENV_PREFIX + name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    return default if raw in (None, "") else float(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; every field has a ``MATCHER_<NAME>`` variable."""
+
+    database_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    redis_url: str | None = None
+    max_body_bytes: int = 1 << 20
+    max_import_bytes: int = 64 << 20
+    rate_limit: str = "600 per minute"
+    exploration: float = 0.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings from the process environment."""
+        env = os.environ.get
+        return cls(
+            database_url=env(ENV_PREFIX + "DATABASE_URL") or None,
+            secret_key=env(ENV_PREFIX + "SECRET_KEY") or secrets.token_hex(32),
+            redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
+            max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
+            max_import_bytes=_int("MAX_IMPORT_BYTES", 64 << 20),
+            rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
+            exploration=_float("EXPLORATION", 0.0),
+            log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
+        )
+
+    def resolved_database_url(self, instance_path: str | Path) -> str:
+        """The database URL, defaulting to a SQLite file in the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(instance_path) / 'matcher.sqlite3'}"
+
+    def flask_config(self) -> dict[str, Any]:
+        """The part of the settings that Flask and its extensions read."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_body_bytes,
+            "MATCHER_SETTINGS": self,
+        }

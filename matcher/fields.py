@@ -1,0 +1,152 @@
+"""Marshmallow field types for the service's codes, and how their errors are named."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+CODE_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
+CLOCK_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+Choices = Collection[str] | Mapping[str, str] | Callable[[], Collection[str]]
+
+
+def _resolve(choices: Choices) -> Collection[str]:
+    return choices() if callable(choices) else choices
+
+
+class Code(fields.String):
+    """A code from one vocabulary, refused with a short message naming the vocabulary."""
+
+    def __init__(self, choices: Choices, vocabulary: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.choices = choices
+        self.vocabulary = vocabulary
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if code not in _resolve(self.choices):
+            raise ValidationError(
+                f"Unknown {self.vocabulary} code {code[:40]!r}; see GET /api/v1/vocabulary."
+            )
+        return code
+
+
+class CodeList(fields.List[str]):
+    """An ordered list of distinct codes from one vocabulary."""
+
+    def __init__(
+        self, choices: Choices, vocabulary: str, *, min_items: int = 0, **kwargs: Any
+    ) -> None:
+        if not kwargs.get("required"):
+            kwargs.setdefault("load_default", list)
+        super().__init__(
+            Code(choices, vocabulary),
+            validate=[validate.Length(min=min_items, max=64), distinct],
+            **kwargs,
+        )
+
+
+class OpaqueCode(fields.String):
+    """A free lower_snake_case code (insurance plans, credentials' keys)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=validate.Regexp(CODE_PATTERN, error="Use lower_snake_case, 1-40 characters."),
+            **kwargs,
+        )
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: refuses the strings and numbers marshmallow would otherwise coerce."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean (use true or false).")
+        return value
+
+
+class Number(fields.Float):
+    """A finite JSON number: refuses strings and booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("Not a valid number.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: refuses 2.5, "2" and booleans."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Clock(fields.String):
+    """A local time of day as ``HH:MM``; ``24:00`` is allowed where a window may end."""
+
+    def __init__(self, *, allow_midnight_end: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.allow_midnight_end = allow_midnight_end
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if CLOCK_PATTERN.match(text) or (self.allow_midnight_end and text == "24:00"):
+            return text
+        raise ValidationError("Use HH:MM, 24-hour clock (00:00 to 23:59).")
+
+
+def distinct(values: list[Any]) -> None:
+    """Refuse a list that names the same item twice."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValidationError(f"{value!r} is listed twice.")
+        seen.add(value)
+
+
+def minutes(clock: str) -> int:
+    """Minutes since midnight of an ``HH:MM`` time (``24:00`` is 1440)."""
+    hours, mins = clock.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def field_path(parts: list[str | int]) -> str:
+    """Render a path into a document as ``a.b[0].c`` (``[3].name`` for a record index)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def flatten_errors(messages: Any, prefix: list[str | int] | None = None) -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into ``{"field.path": [messages]}``."""
+    prefix = prefix or []
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            part: list[str | int] = [] if key == "_schema" else [key]
+            for path, msgs in flatten_errors(value, prefix + part).items():
+                flat.setdefault(path, []).extend(msgs)
+    elif isinstance(messages, list | tuple):
+        path = field_path(prefix) or "body"
+        for item in messages:
+            if isinstance(item, Mapping | list | tuple):
+                for sub, msgs in flatten_errors(item, prefix).items():
+                    flat.setdefault(sub, []).extend(msgs)
+            else:
+                flat.setdefault(path, []).append(str(item))
+    else:
+        flat.setdefault(field_path(prefix) or "body", []).append(str(messages))
+    return flat

@@ -1,0 +1,1 @@
+"""Storage: table models, migrations and the queries the services run."""

@@ -1,0 +1,30 @@
+"""Named monotonic counters: the directory and model revisions every worker polls."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from matcher.storage.tables import Counter
+
+DIRECTORY = "directory"
+MODELS = "models"
+
+
+def bump(session: Session, *, name: str) -> int:
+    """Increment counter ``name`` inside the caller's transaction and return its new value."""
+    # The UPDATE holds the row lock until commit, so revisions commit in increasing order.
+    statement = (
+        update(Counter)
+        .where(col(Counter.name) == name)
+        .values(value=col(Counter.value) + 1)
+        .returning(col(Counter.value))
+    )
+    value = session.execute(statement).scalar_one()
+    return int(value)
+
+
+def read_all(session: Session) -> dict[str, int]:
+    """Every counter's current value."""
+    rows = session.execute(select(col(Counter.name), col(Counter.value))).all()
+    return {name: int(value) for name, value in rows}

@@ -1,0 +1,45 @@
+"""Schema changes through Alembic, the only way the schema is made or changed."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from matcher.storage.database import Database
+
+SCRIPT_LOCATION = "matcher.storage:migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for the database at ``url``."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate ``db`` to ``revision`` (the newest by default)."""
+    config = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision the code knows."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return script.get_current_head()
+
+
+def is_current(db: Database) -> bool:
+    """Whether ``db`` is migrated to the newest revision."""
+    return current_revision(db) == head_revision()
