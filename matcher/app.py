@@ -26,7 +26,7 @@ class Services:
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from ``settings`` (default: the ``MATCHER_*`` environment)."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_path=instance_path)
+    app = Flask("matcher", instance_path=instance_path or settings.instance_path)
     app.config.update(settings.flask_config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("matcher").setLevel(settings.log_level)

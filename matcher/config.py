@@ -26,6 +26,7 @@ class Settings:
     """The service's configuration; every field has a ``MATCHER_<NAME>`` variable."""
 
     database_url: str | None = None
+    instance_path: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
@@ -40,6 +41,7 @@ class Settings:
         env = os.environ.get
         return cls(
             database_url=env(ENV_PREFIX + "DATABASE_URL") or None,
+            instance_path=env(ENV_PREFIX + "INSTANCE_PATH") or None,
             secret_key=env(ENV_PREFIX + "SECRET_KEY") or secrets.token_hex(32),
             redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),

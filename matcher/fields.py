@@ -35,6 +35,13 @@ class Code(fields.String):
         return code
 
 
+def code_enum(_converter: Any, field: fields.Field[Any], **_: Any) -> dict[str, Any]:
+    """apispec attribute function: document a Code field's allowed values as an ``enum``."""
+    if isinstance(field, Code):
+        return {"enum": sorted(_resolve(field.choices))}
+    return {}
+
+
 class CodeList(fields.List[str]):
     """An ordered list of distinct codes from one vocabulary."""
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from matcher.api import operations, therapists, vocabulary
 from matcher.api.problems import PROBLEM_MIMETYPE, ProblemSchema, from_http_exception
+from matcher.fields import code_enum
 from matcher.profiles import TherapistProfileSchema
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
@@ -83,6 +84,7 @@ def init_api(app: Flask) -> MatcherApi:
         },
     )
     api = MatcherApi(app)
+    api.ma_plugin.converter.add_attribute_function(code_enum)  # type: ignore[union-attr]
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
     for module in (vocabulary, therapists, operations):
         api.register_blueprint(module.blp)
