@@ -1,0 +1,23 @@
+"""The docs page renders in a real browser without internet access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from tests.browser import chromium, live_server
+
+
+def test_docs_page_lists_operations_offline(app: Flask) -> None:
+    failed: list[str] = []
+    with live_server(app) as base, chromium() as browser:
+        page: Any = browser.new_page()  # type: ignore[attr-defined]
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(f"{base}/api/v1/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        page.close()
+    assert any("/api/v1/therapists/import" in p for p in paths)
+    assert any("/api/v1/vocabulary" in p for p in paths)
+    assert failed == []

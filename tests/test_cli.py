@@ -1,0 +1,91 @@
+"""The command line: keys, imports with per-record errors, migrations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from matcher.access import authenticate
+from matcher.cli import main
+from matcher.storage import therapists as stored
+from matcher.storage.database import Database
+
+
+@pytest.fixture
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any]:
+    monkeypatch.setenv("MATCHER_DATABASE_URL", db_url)
+    monkeypatch.setenv("MATCHER_INSTANCE_PATH", str(tmp_path / "instance"))
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_keys_create_prints_key_alone_on_last_line(run: Callable[..., Any], db_url: str) -> None:
+    result = run("keys", "create", "--name", "site", "--scope", "match", "--scope", "outcomes")
+    assert result.exit_code == 0
+    secret = result.output.strip().splitlines()[-1]
+    assert " " not in secret
+    db = Database(db_url)
+    with db.session() as session:
+        key = authenticate(session, secret=secret)
+    db.engine.dispose()
+    assert key is not None and key.scopes == ["match", "outcomes"]
+
+
+def test_keys_create_refuses_unknown_scope(run: Callable[..., Any]) -> None:
+    result = CliRunner().invoke(main, ["keys", "create", "--name", "x", "--scope", "root"])
+    assert result.exit_code != 0
+    assert "root" in result.output
+
+
+def test_profiles_import_ndjson(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    db_url: str,
+) -> None:
+    path = tmp_path / "profiles.ndjson"
+    path.write_text("\n".join(json.dumps(make_profile(id=f"t-{n}")) for n in range(5)))
+    result = run("profiles", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "5 created" in result.output
+    db = Database(db_url)
+    with db.session() as session:
+        assert stored.count_active(session) == 5
+    db.engine.dispose()
+
+
+def test_profiles_import_reports_each_bad_record_and_changes_nothing(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    db_url: str,
+) -> None:
+    records = [
+        make_profile(id="t-1"),
+        make_profile(id="t-2", capacity=-3),
+        make_profile(id="t-3", timezone="Mars/Olympus"),
+    ]
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps(records))
+    result = CliRunner().invoke(main, ["profiles", "import", str(path)])
+    assert result.exit_code == 1
+    assert "[1].capacity" in result.output
+    assert "[2].timezone" in result.output
+    db = Database(db_url)
+    with db.session() as session:
+        assert stored.count_active(session) == 0
+    db.engine.dispose()
+
+
+def test_db_upgrade(run: Callable[..., Any]) -> None:
+    result = run("db", "upgrade")
+    assert result.exit_code == 0
+    assert "newest revision" in result.output
