@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from flask import Flask, render_template
 
+from matcher import model_versions, outcomes
 from matcher.api import init_api
 from matcher.config import Settings
+from matcher.matching import MatchService
 from matcher.storage.database import Database
 
 
@@ -20,7 +23,9 @@ class Services:
 
     settings: Settings
     db: Database
+    matching: MatchService
     readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
@@ -32,7 +37,12 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     logging.getLogger("matcher").setLevel(settings.log_level)
 
     db = Database(settings.resolved_database_url(app.instance_path))
-    app.extensions["matcher"] = Services(settings=settings, db=db)
+    matching = MatchService(
+        db, weights=model_versions.active_weights, alliance=outcomes.alliance_feature_values
+    )
+    app.extensions["matcher"] = Services(
+        settings=settings, db=db, matching=matching, readiness={"matching": matching.readiness}
+    )
     init_api(app)
 
     @app.get("/")

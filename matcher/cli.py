@@ -12,9 +12,16 @@ from matcher import directory
 from matcher.access import SCOPES, create_key
 from matcher.app import create_app
 from matcher.demo import create_demo_key, load_demo_directory
+from matcher.model_versions import ensure_default
 from matcher.serving import default_workers, serve
 from matcher.storage.database import Database
-from matcher.storage.schema import upgrade
+from matcher.storage.schema import upgrade as migrate
+
+
+def upgrade(db: Database) -> None:
+    """Migrate to the newest schema and make sure version 1 of the model exists."""
+    migrate(db)
+    ensure_default(db)
 
 
 def _database() -> Database:

@@ -47,7 +47,7 @@ class Settings:
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
             max_import_bytes=_int("MAX_IMPORT_BYTES", 64 << 20),
             rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
-            exploration=_float("EXPLORATION", 0.0),
+            exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
         )
 

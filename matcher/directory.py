@@ -16,7 +16,7 @@ from matcher.storage.types import utcnow
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 
 
-class ImportRejected(Exception):  # noqa: N818 - a refusal, not a fault
+class ImportRejected(Exception):
     """An import refused whole, with every bad record's errors by field path."""
 
     def __init__(self, errors: dict[str, list[str]], detail: str, *, status: int = 422) -> None:

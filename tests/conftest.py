@@ -17,11 +17,13 @@ from sqlalchemy import text
 from matcher.access import create_key
 from matcher.app import create_app
 from matcher.config import Settings
+from matcher.demo import load_demo_directory
+from matcher.model_versions import ensure_default
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade
 
 POSTGRES_URL = os.environ.get("MATCHER_TEST_DATABASE_URL")
-DB_FIXTURES = {"db_url", "db", "app", "client", "make_key"}
+DB_FIXTURES = {"db_url", "db", "app", "client", "make_key", "demo_db_url"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,6 +53,50 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     db = Database(f"sqlite:///{path}")
     upgrade(db)
+    ensure_default(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.engine.dispose()
+    return str(path)
+
+
+def _empty_postgres() -> str:
+    """Empty every table of the PostgreSQL test database (the schema stays migrated)."""
+    assert POSTGRES_URL
+    db = Database(POSTGRES_URL)
+    with db.engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+            if row[0] not in ("alembic_version", "counter")
+        ]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        conn.execute(text("UPDATE counter SET value = 0"))
+    ensure_default(db)
+    db.engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def db_url(_migrated_template: str, tmp_path: Path) -> str:
+    """The URL of a freshly migrated, empty database for this test."""
+    if POSTGRES_URL:
+        return _empty_postgres()
+    path = tmp_path / "matcher.sqlite3"
+    shutil.copyfile(_migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _demo_template(_migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database with the demo directory loaded, made once per session."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copyfile(_migrated_template, path)
+    db = Database(f"sqlite:///{path}")
+    load_demo_directory(db)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.engine.dispose()
@@ -58,26 +104,40 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def db_url(_migrated_template: str, tmp_path: Path) -> str:
-    """The URL of a freshly migrated, empty database for this test."""
+def demo_db_url(_migrated_template: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database holding the demo directory, fresh for this test."""
     if POSTGRES_URL:
-        db = Database(POSTGRES_URL)
-        with db.engine.begin() as conn:
-            tables = [
-                row[0]
-                for row in conn.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                )
-                if row[0] not in ("alembic_version", "counter")
-            ]
-            if tables:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            conn.execute(text("UPDATE counter SET value = 0"))
+        url = _empty_postgres()
+        db = Database(url)
+        load_demo_directory(db)
         db.engine.dispose()
-        return POSTGRES_URL
-    path = tmp_path / "matcher.sqlite3"
-    shutil.copyfile(_migrated_template, path)
+        return url
+    template: str = request.getfixturevalue("_demo_template")
+    path = tmp_path / "demo.sqlite3"
+    shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo_app(demo_db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a database holding the demo directory."""
+    app = create_app(Settings(database_url=demo_db_url), instance_path=str(tmp_path / "i"))
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["matcher"].db.engine.dispose()
+
+
+@pytest.fixture
+def demo_client(demo_app: Flask) -> FlaskClient:
+    """A test client on the demo directory."""
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def demo_admin(demo_app: Flask) -> dict[str, str]:
+    """Admin headers for the demo app."""
+    _, secret = create_key(demo_app.extensions["matcher"].db, name="demo", scopes=("admin",))
+    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

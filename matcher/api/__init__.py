@@ -10,7 +10,8 @@ from flask import Blueprint, Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from matcher.api import operations, therapists, vocabulary
+from matcher.api import match, models, operations, outcomes, therapists, vocabulary
+from matcher.api.limits import init_limits, retry_after
 from matcher.api.problems import PROBLEM_MIMETYPE, ProblemSchema, from_http_exception
 from matcher.fields import code_enum
 from matcher.profiles import TherapistProfileSchema
@@ -47,9 +48,13 @@ class MatcherApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """problem+json for the API; Flask's own HTML error page elsewhere."""
-        if wants_problem_json():
-            return from_http_exception(error)
-        return error
+        if not wants_problem_json():
+            return error
+        response = from_http_exception(error)
+        limiter = self._app.extensions.get("limiter")
+        if error.code == 429 and limiter is not None:
+            response.headers["Retry-After"] = retry_after(next(iter(limiter)))
+        return response
 
 
 def _docs_assets() -> Blueprint:
@@ -84,9 +89,10 @@ def init_api(app: Flask) -> MatcherApi:
         },
     )
     api = MatcherApi(app)
-    api.ma_plugin.converter.add_attribute_function(code_enum)  # type: ignore[union-attr]
+    api.ma_plugin.converter.add_attribute_function(code_enum)
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
-    for module in (vocabulary, therapists, operations):
+    for module in (vocabulary, therapists, match, outcomes, models, operations):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())
+    init_limits(app, app.config["MATCHER_SETTINGS"])
     return api

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import flask_smorest
 from flask import Request
 from flask_smorest import abort
-from marshmallow import Schema
+from marshmallow import Schema, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from matcher.api.auth import authorize
@@ -24,6 +24,8 @@ class JsonParser(FlaskParser):
     def load_json(self, req: Request, schema: Schema) -> Any:
         """Load the JSON body, or abort 415 when the request says it is something else."""
         if not is_json_request(req):
+            if not req.content_length and not req.headers.get("Transfer-Encoding"):
+                return missing  # no body at all: required fields are reported as missing
             abort(415, message="Send the body as JSON: Content-Type: application/json.")
         return super().load_json(req, schema)
 

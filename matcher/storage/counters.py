@@ -9,6 +9,7 @@ from matcher.storage.tables import Counter
 
 DIRECTORY = "directory"
 MODELS = "models"
+ALLIANCE = "alliance"
 
 
 def bump(session: Session, *, name: str) -> int:

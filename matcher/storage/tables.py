@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from matcher.storage.types import JSONDocument, UTCDateTime, utcnow
@@ -65,3 +65,115 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(sa_column=Column(String(32), primary_key=True))
     value: int = 0
+
+
+class ModelVersion(SQLModel, table=True):
+    """A weight set: the default, a manual edit or a learned candidate, with its history."""
+
+    __tablename__ = "model_version"
+
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))
+    note: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
+    intercept: float
+    weights: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
+    evaluation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when and why: every model change and key issue."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    action: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    subject: str = Field(sa_column=Column(String(100), nullable=False))
+    note: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
+    details: dict[str, Any] = Field(sa_column=Column(JSONDocument, nullable=False))
+
+
+class MatchRecord(SQLModel, table=True):
+    """A match stored on request (``record: true``): the intake, pseudonymous, and its model."""
+
+    __tablename__ = "match_record"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    key_id: str = Field(sa_column=Column(String(32), nullable=False))
+    client_ref: str | None = Field(default=None, sa_column=Column(String(128), index=True))
+    model_version: int = Field(
+        sa_column=Column(Integer, ForeignKey("model_version.version"), nullable=False)
+    )
+    intake: dict[str, Any] = Field(sa_column=Column(JSONDocument, nullable=False))
+    limit: int
+    eligible: int
+    exploration: bool = False
+
+
+class MatchCandidate(SQLModel, table=True):
+    """A therapist considered in a recorded match: its features, score and chance of being shown."""
+
+    __tablename__ = "match_candidate"
+
+    match_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("match_record.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    therapist_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    rank: int | None = Field(default=None, sa_column=Column(Integer))
+    score: float
+    propensity: float
+    features: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
+
+
+class Referral(SQLModel, table=True):
+    """A client referred to a therapist from a recorded match; it takes one open slot."""
+
+    __tablename__ = "referral"
+    __table_args__ = (UniqueConstraint("match_id", "therapist_id", name="uq_referral_pair"),)
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    match_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("match_record.id"), nullable=False, index=True)
+    )
+    therapist_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("therapist.id"), nullable=False, index=True)
+    )
+    model_version: int
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    key_id: str = Field(sa_column=Column(String(32), nullable=False))
+    # The pair's features when the match was made: learning uses these, never recomputed ones.
+    features: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
+    score: float
+    propensity: float
+    rank: int | None = Field(default=None, sa_column=Column(Integer))
+
+
+class AllianceRating(SQLModel, table=True):
+    """One early-alliance rating (WAI-SR or SRS, session 1-3): item scores and totals only."""
+
+    __tablename__ = "alliance_rating"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "instrument", "session", name="uq_rating_session"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    referral_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("referral.id"), nullable=False, index=True)
+    )
+    instrument: str = Field(sa_column=Column(String(8), nullable=False))
+    session: int
+    items: list[float] = Field(sa_column=Column(JSONDocument, nullable=False))
+    total: float
+    subscales: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
+    score: float
+    flags: dict[str, bool] = Field(sa_column=Column(JSONDocument, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    key_id: str = Field(sa_column=Column(String(32), nullable=False))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from matcher.storage import counters
 from matcher.storage.database import Database
@@ -26,12 +25,12 @@ def test_failed_transaction_changes_nothing(db: Database) -> None:
 
 
 def test_counter_bumps_are_sequential(db: Database) -> None:
+    with db.session() as session:
+        models_before = counters.read_all(session)[counters.MODELS]
     values = []
     for _ in range(3):
         with db.transaction() as session:
             values.append(counters.bump(session, name=counters.DIRECTORY))
     assert values == [1, 2, 3]
     with db.session() as session:
-        assert (
-            session.execute(text("SELECT value FROM counter WHERE name = 'models'")).scalar() == 0
-        )
+        assert counters.read_all(session)[counters.MODELS] == models_before

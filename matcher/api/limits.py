@@ -1,0 +1,60 @@
+"""Per-key rate limits (Flask-Limiter): in Redis when configured, else in each process."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from matcher.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def rate_limit_key() -> str:
+    """Who a request counts against: its API key (hashed), or its address without one."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return "key:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
+    return "addr:" + (request.remote_addr or "unknown")
+
+
+def _exempt() -> bool:
+    path = request.path
+    return not path.startswith("/api/v1/") or path.startswith(("/api/v1/docs", "/api/v1/openapi"))
+
+
+def init_limits(app: Flask, settings: Settings) -> Limiter:
+    """Limit every API request per key.
+
+    Without ``MATCHER_REDIS_URL`` each gunicorn worker counts on its own, so the effective limit
+    is the configured one times the number of workers; Redis is the only way the limit holds
+    across workers and hosts. If Redis is unreachable, requests are still served (the limiter
+    falls back to memory and logs it) rather than failing.
+    """
+    return Limiter(
+        rate_limit_key,
+        app=app,
+        default_limits=[settings.rate_limit],
+        default_limits_exempt_when=_exempt,
+        storage_uri=settings.redis_url or "memory://",
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1}
+        if settings.redis_url
+        else {},
+        strategy="moving-window",
+        headers_enabled=False,
+        swallow_errors=True,
+        in_memory_fallback_enabled=bool(settings.redis_url),
+        key_prefix="matcher",
+    )
+
+
+def retry_after(limiter: Limiter) -> str:
+    """Seconds until the breached limit lets the next request through (at least 1)."""
+    current = limiter.current_limit
+    if current is None:
+        return "60"
+    return str(max(1, int(current.reset_at - time.time()) + 1))

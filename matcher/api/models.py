@@ -1,0 +1,199 @@
+"""Model versions (scope ``admin``): list, read, create, train, activate and roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import Schema, fields, validate
+
+from matcher import model_versions, training
+from matcher.api.auth import current_key
+from matcher.api.blueprint import ApiBlueprint
+from matcher.fields import Number
+from matcher.profiles import Strict
+from matcher.storage import model_versions as stored
+from matcher.storage.tables import ApiKey, AuditEvent, ModelVersion
+
+blp = ApiBlueprint("models", __name__, url_prefix="/api/v1", description="Model versions")
+
+
+class ModelSchema(Schema):
+    """A model version."""
+
+    version = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(model_versions.STATUSES))
+    source = fields.String(required=True, validate=validate.OneOf(model_versions.SOURCES))
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(required=True)
+    note = fields.String(required=True)
+    intercept = fields.Float(required=True)
+    weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    activated_at = fields.DateTime(allow_none=True)
+    evaluation = fields.Dict(allow_none=True, metadata={"description": "Learned versions only"})
+
+
+class ModelListSchema(Schema):
+    """Every version, newest first."""
+
+    items = fields.List(fields.Nested(ModelSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+
+
+class ModelRequestSchema(Strict):
+    """A manual candidate."""
+
+    weights = fields.Dict(keys=fields.String(), values=Number(), required=True)
+    intercept = Number(required=True, validate=validate.Range(0, 1))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class NoteSchema(Strict):
+    """Why."""
+
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class AuditEventSchema(Schema):
+    """One audit event."""
+
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    subject = fields.String(required=True)
+    note = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class AuditPageSchema(Schema):
+    """Newest audit events first."""
+
+    items = fields.List(fields.Nested(AuditEventSchema), required=True)
+
+
+def actor(key: ApiKey) -> str:
+    """How the audit log names an API key."""
+    return f"key:{key.id} ({key.name})"
+
+
+def _document(model: ModelVersion) -> dict[str, Any]:
+    doc = {name: getattr(model, name) for name in ModelSchema().fields}
+    if model.source != "learned":
+        doc.pop("evaluation")
+    return doc
+
+
+def _db() -> Any:
+    return current_app.extensions["matcher"].db
+
+
+@blp.route("/models")
+class Models(MethodView):
+    """Model versions."""
+
+    @blp.requires("admin")
+    @blp.response(200, ModelListSchema)
+    def get(self) -> dict[str, Any]:
+        """Every version, newest first."""
+        with _db().session() as session:
+            items = [_document(m) for m in stored.all_versions(session)]
+        return {"items": items, "total": len(items), "page": 1, "page_size": max(1, len(items))}
+
+    @blp.requires("admin")
+    @blp.arguments(ModelRequestSchema)
+    @blp.response(201, ModelSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a manual candidate (weights >= 0, known features only)."""
+        try:
+            model = model_versions.create_candidate(
+                _db(), actor=actor(current_key()), source="manual", **body
+            )
+        except model_versions.ModelRefused as refused:
+            abort(422, errors=refused.errors, message="Invalid model.")
+        return _document(model)
+
+
+@blp.route("/models/active")
+class ActiveModel(MethodView):
+    """The version every match uses."""
+
+    @blp.requires("admin")
+    @blp.response(200, ModelSchema)
+    def get(self) -> dict[str, Any]:
+        """The active version."""
+        with _db().session() as session:
+            model = stored.active(session)
+        if model is None:
+            abort(404, message="No active model; run matcher db upgrade.")
+        return _document(model)  # type: ignore[arg-type]
+
+
+@blp.route("/models/<int:version>")
+class ModelByVersion(MethodView):
+    """One version."""
+
+    @blp.requires("admin")
+    @blp.response(200, ModelSchema)
+    def get(self, version: int) -> dict[str, Any]:
+        """One version, with its evaluation when it was learned."""
+        with _db().session() as session:
+            model = stored.get(session, version=version)
+        if model is None:
+            abort(404, message=f"No model version {version}.")
+        return _document(model)  # type: ignore[arg-type]
+
+
+@blp.route("/models/<int:version>/activate")
+class Activate(MethodView):
+    """Activation and rollback."""
+
+    @blp.requires("admin")
+    @blp.arguments(NoteSchema, required=False)
+    @blp.response(200, ModelSchema)
+    def post(self, body: dict[str, Any] | None, version: int) -> dict[str, Any]:
+        """Make this version the one every match uses; an older one is a rollback."""
+        note = (body or {}).get("note", "")
+        model = model_versions.activate(
+            _db(), version=version, actor=actor(current_key()), note=note
+        )
+        if model is None:
+            abort(404, message=f"No model version {version}.")
+        return _document(model)  # type: ignore[arg-type]
+
+
+@blp.route("/models/train")
+class Train(MethodView):
+    """Learning."""
+
+    @blp.requires("admin")
+    @blp.arguments(NoteSchema, required=False)
+    @blp.response(201, ModelSchema)
+    def post(self, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Learn a candidate from the early-alliance ratings, evaluated against the active model."""
+        try:
+            model = training.train(
+                _db(), note=(body or {}).get("note", ""), actor=actor(current_key())
+            )
+        except training.NotEnoughRatings as few:
+            abort(422, message=str(few), errors={"ratings": [str(few)]})
+        return _document(model)
+
+
+@blp.route("/audit")
+class Audit(MethodView):
+    """The audit log."""
+
+    @blp.requires("admin")
+    @blp.response(200, AuditPageSchema)
+    def get(self) -> dict[str, Any]:
+        """The newest 100 audit events."""
+        with _db().session() as session:
+            events: list[AuditEvent] = stored.audit_events(session)
+            return {
+                "items": [{n: getattr(e, n) for n in AuditEventSchema().fields} for e in events]
+            }

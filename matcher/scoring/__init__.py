@@ -1,0 +1,44 @@
+"""The pure scoring core: features, weights, the therapist index, filters, ranking, reasons."""
+
+from matcher.scoring.engine import (
+    MatchOutcome,
+    Result,
+    eligible_ids,
+    feature_values,
+    match,
+    scores,
+)
+from matcher.scoring.features import (
+    DEFAULT_RADIUS_KM,
+    FEATURE_MEANINGS,
+    FEATURES,
+    ClientQuery,
+    rank_discount,
+)
+from matcher.scoring.filters import FILTER_ORDER, MUST_HAVE_ORDER, RELAXABLE_FILTERS
+from matcher.scoring.index import PRIOR_ALLIANCE, TherapistIndex
+from matcher.scoring.reasons import explain
+from matcher.scoring.weights import WeightSet, load_default, models_dir
+
+__all__ = [
+    "DEFAULT_RADIUS_KM",
+    "FEATURES",
+    "FEATURE_MEANINGS",
+    "FILTER_ORDER",
+    "MUST_HAVE_ORDER",
+    "PRIOR_ALLIANCE",
+    "RELAXABLE_FILTERS",
+    "ClientQuery",
+    "MatchOutcome",
+    "Result",
+    "TherapistIndex",
+    "WeightSet",
+    "eligible_ids",
+    "explain",
+    "feature_values",
+    "load_default",
+    "match",
+    "models_dir",
+    "rank_discount",
+    "scores",
+]

@@ -1,0 +1,104 @@
+"""Queries on recorded matches, referrals and alliance ratings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlmodel import Session, col
+
+from matcher.storage.tables import (
+    AllianceRating,
+    MatchCandidate,
+    MatchRecord,
+    Referral,
+    Therapist,
+)
+
+
+def add_match(
+    session: Session, *, record: MatchRecord, candidates: Sequence[dict[str, Any]]
+) -> None:
+    """Store a recorded match with its candidates."""
+    session.add(record)
+    session.flush()
+    if candidates:
+        session.execute(insert(MatchCandidate), [dict(c, match_id=record.id) for c in candidates])
+
+
+def candidate(session: Session, *, match_id: str, therapist_id: str) -> MatchCandidate | None:
+    """A therapist's row in a recorded match, if it was kept."""
+    return session.get(MatchCandidate, (match_id, therapist_id))
+
+
+def referral_for_pair(session: Session, *, match_id: str, therapist_id: str) -> Referral | None:
+    """The referral already made for this match and therapist, if any."""
+    return session.execute(
+        select(Referral).where(
+            col(Referral.match_id) == match_id, col(Referral.therapist_id) == therapist_id
+        )
+    ).scalar_one_or_none()
+
+
+def therapist_for_update(session: Session, *, therapist_id: str) -> Therapist | None:
+    """A therapist row, locked until the transaction ends (PostgreSQL; SQLite locks at BEGIN)."""
+    return session.get(Therapist, therapist_id, with_for_update=True)
+
+
+def ratings_of(session: Session, *, referral_id: str) -> list[AllianceRating]:
+    """A referral's ratings in session order."""
+    return list(
+        session.execute(
+            select(AllianceRating)
+            .where(col(AllianceRating.referral_id) == referral_id)
+            .order_by(col(AllianceRating.session), col(AllianceRating.instrument))
+        ).scalars()
+    )
+
+
+def rating_for(
+    session: Session, *, referral_id: str, instrument: str, session_number: int
+) -> AllianceRating | None:
+    """The rating already stored for this referral, instrument and session."""
+    return session.execute(
+        select(AllianceRating).where(
+            col(AllianceRating.referral_id) == referral_id,
+            col(AllianceRating.instrument) == instrument,
+            col(AllianceRating.session) == session_number,
+        )
+    ).scalar_one_or_none()
+
+
+def rated_referrals(session: Session) -> list[tuple[Referral, float, int]]:
+    """Every referral with ratings: the referral, its mean 0..1 score, how many ratings."""
+    means = (
+        select(
+            col(AllianceRating.referral_id),
+            func.avg(col(AllianceRating.score)).label("mean"),
+            func.count().label("n"),
+        )
+        .group_by(col(AllianceRating.referral_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(Referral, means.c.mean, means.c.n)
+        .join(means, means.c.referral_id == col(Referral.id))
+        .order_by(col(Referral.id))
+    ).all()
+    return [(row[0], float(row[1]), int(row[2])) for row in rows]
+
+
+def referral_means(session: Session) -> list[tuple[str, float]]:
+    """(therapist id, mean 0..1 alliance) for every rated referral."""
+    means = (
+        select(col(AllianceRating.referral_id), func.avg(col(AllianceRating.score)).label("mean"))
+        .group_by(col(AllianceRating.referral_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(col(Referral.therapist_id), means.c.mean).join(
+            means, means.c.referral_id == col(Referral.id)
+        )
+    ).all()
+    return [(str(therapist), float(mean)) for therapist, mean in rows]
