@@ -13,6 +13,7 @@ from flask import Flask, render_template
 from matcher import model_versions, outcomes
 from matcher.api import init_api
 from matcher.config import Settings
+from matcher.learning.instruments import load_wording
 from matcher.matching import MatchService
 from matcher.storage.database import Database
 
@@ -26,6 +27,7 @@ class Services:
     matching: MatchService
     readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    wording: dict[str, list[str]] = field(default_factory=dict)
 
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
@@ -40,8 +42,14 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     matching = MatchService(
         db, weights=model_versions.active_weights, alliance=outcomes.alliance_feature_values
     )
+    # Licensed item wording, only when an organisation points the service at its own file.
+    wording = load_wording(settings.instrument_wording) if settings.instrument_wording else {}
     app.extensions["matcher"] = Services(
-        settings=settings, db=db, matching=matching, readiness={"matching": matching.readiness}
+        settings=settings,
+        db=db,
+        matching=matching,
+        readiness={"matching": matching.readiness},
+        wording=wording,
     )
     init_api(app)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
+import json
 import sys
 from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from matcher import directory
+from matcher import directory, model_versions, training
 from matcher.access import SCOPES, create_key
 from matcher.app import create_app
 from matcher.demo import create_demo_key, load_demo_directory
@@ -119,3 +121,116 @@ def profiles_import(file: Path) -> None:
         sys.exit(1)
     created, updated = directory.import_profiles(db, profiles=profiles)
     click.echo(f"Imported {len(profiles)} profiles: {created} created, {updated} updated.")
+
+
+def _actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+@main.command("train")
+@click.option("--note", default="", help="Why this candidate was trained.")
+def train_command(note: str) -> None:
+    """Learn a candidate model from the early-alliance ratings (it is not activated)."""
+    db = _database()
+    upgrade(db)
+    steps = [
+        "gathering ratings",
+        "fitting and evaluating on held-out therapists",
+        "storing the candidate",
+    ]
+    with tqdm(total=len(steps), desc="Training", unit="step") as bar:
+
+        def progress(step: str) -> None:
+            bar.set_postfix_str(step)
+            if step != steps[0]:
+                bar.update(1)
+
+        try:
+            model = training.train(db, note=note, actor=_actor(), progress=progress)
+        except training.NotEnoughRatings as few:
+            click.echo(f"Not trained: {few}", err=True)
+            sys.exit(1)
+        bar.update(bar.total - bar.n)
+    evaluation = model.evaluation or {}
+    heldout = evaluation.get("heldout", {})
+    click.echo(
+        f"Candidate version {model.version} (not active; activate it with "
+        f"`matcher models activate {model.version}`)."
+    )
+    click.echo(
+        f"Ratings: {evaluation.get('n_ratings')} from {evaluation.get('n_referrals')} referrals, "
+        f"{evaluation.get('n_therapists')} therapists."
+    )
+    for name in ("learned", "active"):
+        metrics = heldout.get(name, {})
+        click.echo(
+            f"Held-out {name:7}: MAE {metrics.get('mae', float('nan')):.4f}  "
+            f"RMSE {metrics.get('rmse', float('nan')):.4f}"
+        )
+    click.echo(
+        f"Intercept {model.intercept:.4f}; weights: "
+        + ", ".join(f"{k} {v:.4f}" for k, v in model.weights.items())
+    )
+    for warning in evaluation.get("warnings", []):
+        click.echo(f"Warning: {warning}")
+
+
+@main.group("models")
+def models_group() -> None:
+    """Model versions."""
+
+
+@models_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def models_list(as_json: bool) -> None:
+    """Every model version, newest first."""
+    from matcher.storage import model_versions as stored
+
+    db = _database()
+    upgrade(db)
+    with db.session() as session:
+        models = stored.all_versions(session)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "version": m.version,
+                        "status": m.status,
+                        "source": m.source,
+                        "created_at": m.created_at.isoformat(),
+                        "created_by": m.created_by,
+                        "note": m.note,
+                        "intercept": m.intercept,
+                        "weights": m.weights,
+                    }
+                    for m in models
+                ],
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{'version':>7}  {'status':9}  {'source':7}  {'created':20}  note")
+    for m in models:
+        click.echo(
+            f"{m.version:>7}  {m.status:9}  {m.source:7}  "
+            f"{m.created_at:%Y-%m-%d %H:%M:%S}  {m.note[:60]}"
+        )
+
+
+@models_group.command("activate")
+@click.argument("version", type=int)
+@click.option("--note", default="", help="Why (kept in the audit log).")
+def models_activate(version: int, note: str) -> None:
+    """Make VERSION the model every match uses (an older one: a rollback)."""
+    db = _database()
+    upgrade(db)
+    model = model_versions.activate(db, version=version, actor=_actor(), note=note)
+    if model is None:
+        click.echo(f"No model version {version}.", err=True)
+        sys.exit(1)
+    click.echo(f"Version {version} is active.")

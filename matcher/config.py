@@ -27,6 +27,7 @@ class Settings:
 
     database_url: str | None = None
     instance_path: str | None = None
+    instrument_wording: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
@@ -42,6 +43,7 @@ class Settings:
         return cls(
             database_url=env(ENV_PREFIX + "DATABASE_URL") or None,
             instance_path=env(ENV_PREFIX + "INSTANCE_PATH") or None,
+            instrument_wording=env(ENV_PREFIX + "INSTRUMENT_WORDING") or None,
             secret_key=env(ENV_PREFIX + "SECRET_KEY") or secrets.token_hex(32),
             redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),

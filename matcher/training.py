@@ -11,7 +11,6 @@ import numpy.typing as npt
 
 from matcher import model_versions
 from matcher.learning.evaluation import NotEnoughRatings, check_enough, evaluate
-from matcher.learning.learner import AllianceRegressor
 from matcher.scoring import FEATURES
 from matcher.storage import outcomes as stored
 from matcher.storage.database import Database
@@ -101,7 +100,7 @@ def train(
     with db.session() as session:
         active = model_versions.active_weights(session)
     prior = active.vector()
-    say("evaluating on held-out therapists")
+    say("fitting and evaluating on held-out therapists")
     evaluation: dict[str, Any] = evaluate(
         data.features,
         data.alliance,
@@ -111,17 +110,16 @@ def train(
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
     )
-    say("fitting on all ratings")
-    learner = AllianceRegressor(prior_coef=prior, prior_intercept=active.intercept, random_state=0)
-    learner.fit(
-        data.features, data.alliance, sample_weight=data.sample_weight, groups=data.therapists
-    )
-    weights, intercept, notes = _fit_within_bounds(learner.coef_, float(learner.intercept_))
+    # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
+    # folds; its fit is the candidate.
+    learned = evaluation["learned"]
+    coef = np.array([learned["weights"][name] for name in FEATURES], dtype=np.float64)
+    weights, intercept, notes = _fit_within_bounds(coef, float(learned["intercept"]))
     evaluation["n_ratings"] = data.n_ratings
     evaluation["n_referrals"] = len(data.alliance)
     evaluation["n_therapists"] = n_therapists
     evaluation["compared_with_version"] = active.version
-    evaluation["alpha"] = float(learner.alpha_)
+    evaluation["alpha"] = float(learned["alpha"])
     evaluation["warnings"] = list(evaluation.get("warnings", [])) + notes
     say("storing the candidate")
     return model_versions.create_candidate(

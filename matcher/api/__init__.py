@@ -10,7 +10,15 @@ from flask import Blueprint, Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from matcher.api import match, models, operations, outcomes, therapists, vocabulary
+from matcher.api import (
+    instruments,
+    match,
+    models,
+    operations,
+    outcomes,
+    therapists,
+    vocabulary,
+)
 from matcher.api.limits import init_limits, retry_after
 from matcher.api.problems import PROBLEM_MIMETYPE, ProblemSchema, from_http_exception
 from matcher.fields import code_enum
@@ -91,7 +99,7 @@ def init_api(app: Flask) -> MatcherApi:
     api = MatcherApi(app)
     api.ma_plugin.converter.add_attribute_function(code_enum)
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
-    for module in (vocabulary, therapists, match, outcomes, models, operations):
+    for module in (vocabulary, therapists, match, outcomes, instruments, models, operations):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())
     init_limits(app, app.config["MATCHER_SETTINGS"])

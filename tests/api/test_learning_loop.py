@@ -1,0 +1,233 @@
+"""The learning loop end to end through the API: record, refer, rate, train, activate, roll back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from matcher.storage.database import Database
+from matcher.storage.tables import MatchRecord
+
+Headers = dict[str, str]
+Profile = Callable[..., dict[str, Any]]
+LANGUAGES = ["es", "zh", "vi", "ko"]
+
+
+def wai_items(level: float) -> list[int]:
+    """Twelve WAI-SR item scores around ``level`` (1..5)."""
+    return [int(min(5, max(1, round(level + d)))) for d in np.tile([-0.4, 0.0, 0.4], 4)]
+
+
+def seed_directory(client: FlaskClient, headers: Headers, make_profile: Profile) -> None:
+    """Twenty therapists; half speak one of the clients' languages."""
+    for n in range(20):
+        languages = ["en", LANGUAGES[n % 4]] if n % 2 else ["en"]
+        profile = make_profile(id=f"t-{n:02d}", languages=languages, capacity=20)
+        assert (
+            client.put(f"/api/v1/therapists/t-{n:02d}", json=profile, headers=headers).status_code
+            == 201
+        )
+
+
+def record(client: FlaskClient, headers: Headers, limit: int = 10, **intake: Any) -> dict[str, Any]:
+    body = {
+        "intake": {"jurisdiction": "US-CA", **intake},
+        "limit": limit,
+        "record": True,
+        "client_ref": "c-1",
+    }
+    response = client.post("/api/v1/match", json=body, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json  # type: ignore[no-any-return]
+
+
+def test_loop_end_to_end(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
+    seed_directory(client, admin, make_profile)
+    assert client.post("/api/v1/models/train", json={}, headers=admin).status_code == 422
+
+    rng = np.random.default_rng(3)
+    for n in range(60):
+        language = LANGUAGES[n % 4]
+        shown = record(client, admin, languages=[language], limit=20)
+        assert shown["match_id"] and shown["model"]["version"] == 1
+        pick = shown["results"][int(rng.integers(len(shown["results"])))]
+        referral = client.post(
+            "/api/v1/referrals",
+            json={"match_id": shown["match_id"], "therapist_id": pick["therapist_id"]},
+            headers=admin,
+        )
+        assert referral.status_code == 201, referral.json
+        # Truth: clients treated in their own language rate the alliance much higher.
+        level = 4.5 if pick["features"]["language"] > 0 else 2.5
+        for session in (1, 2):
+            rating = client.post(
+                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                json={
+                    "instrument": "wai-sr",
+                    "session": session,
+                    "items": wai_items(level + rng.normal(0, 0.3)),
+                },
+                headers=admin,
+            )
+            assert rating.status_code == 201, rating.json
+
+    trained = client.post("/api/v1/models/train", json={"note": "first"}, headers=admin)
+    assert trained.status_code == 201, trained.json
+    candidate = trained.json
+    assert candidate["status"] == "candidate" and candidate["source"] == "learned"
+    evaluation = candidate["evaluation"]
+    assert evaluation["n_referrals"] == 60 and evaluation["n_ratings"] == 120
+    assert evaluation["n_therapists"] >= 5
+    assert {"learned", "active"} <= set(evaluation["heldout"])
+    assert set(evaluation["coef_interval"]) >= {"language", "modality"}
+    assert isinstance(evaluation["warnings"], list)
+    # The language effect is what the ratings carry: it must come out as the biggest weight.
+    assert max(candidate["weights"], key=candidate["weights"].get) == "language"
+
+    # Until activated, matches keep using version 1.
+    assert record(client, admin, languages=["es"])["model"]["version"] == 1
+    version = candidate["version"]
+    activated = client.post(
+        f"/api/v1/models/{version}/activate", json={"note": "go"}, headers=admin
+    )
+    assert activated.status_code == 200 and activated.json["status"] == "active"
+    assert record(client, admin, languages=["es"])["model"]["version"] == version
+    assert client.get("/api/v1/models/active", headers=admin).json["version"] == version
+
+    # Rollback: activating version 1 again.
+    assert client.post("/api/v1/models/1/activate", headers=admin).status_code == 200
+    assert record(client, admin, languages=["es"])["model"]["version"] == 1
+    listed = client.get("/api/v1/models", headers=admin).json["items"]
+    assert [m["version"] for m in listed] == [version, 1]
+    assert [m["status"] for m in listed] == ["retired", "active"]
+    actions = [e["action"] for e in client.get("/api/v1/audit", headers=admin).json["items"]]
+    assert actions[:3] == ["model.rollback", "model.activate", "model.create"]
+
+
+def test_referral_rules(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
+    client.put("/api/v1/therapists/t-one", json=make_profile(id="t-one", capacity=1), headers=admin)
+    client.put(
+        "/api/v1/therapists/t-ny",
+        headers=admin,
+        json=make_profile(id="t-ny", licenses=[{"jurisdiction": "US-NY", "credential": "LCSW"}]),
+    )
+    first, second = record(client, admin), record(client, admin)
+
+    def refer(match_id: str, therapist_id: str) -> Any:
+        body = {"match_id": match_id, "therapist_id": therapist_id}
+        return client.post("/api/v1/referrals", json=body, headers=admin)
+
+    assert refer("m-nothing", "t-one").status_code == 422
+    assert refer(first["match_id"], "t-ny").status_code == 422  # not eligible in that match
+    made = refer(first["match_id"], "t-one")
+    assert made.status_code == 201
+    assert set(made.json) >= {"id", "match_id", "therapist_id", "model_version", "created_at"}
+    assert refer(first["match_id"], "t-one").status_code == 409  # already referred
+    assert refer(second["match_id"], "t-one").status_code == 409  # no slot left
+    profile = client.get("/api/v1/therapists/t-one", headers=admin).json
+    assert profile["capacity"] == 0
+    # The slot taken reaches matching at once: t-one is no longer eligible.
+    assert record(client, admin)["excluded"].get("capacity") == 1
+
+
+def test_alliance_rules(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
+    client.put("/api/v1/therapists/t-1", json=make_profile(id="t-1"), headers=admin)
+    shown = record(client, admin)
+    referral = client.post(
+        "/api/v1/referrals",
+        headers=admin,
+        json={"match_id": shown["match_id"], "therapist_id": "t-1"},
+    ).json
+    url = f"/api/v1/referrals/{referral['id']}/alliance"
+    wai = {"instrument": "wai-sr", "session": 1, "items": [5, 4, 4, 5, 3, 4, 5, 4, 4, 5, 4, 5]}
+    created = client.post(url, json=wai, headers=admin)
+    assert created.status_code == 201
+    assert created.json["total"] == 52
+    # task = items 1, 2, 10, 12; bond = 3, 5, 7, 9; goal = 4, 6, 8, 11
+    assert created.json["subscales"] == {"task": 19, "bond": 16, "goal": 17}
+    assert abs(created.json["score"] - 40 / 48) < 1e-9
+    again = client.post(url, json=wai, headers=admin)
+    assert again.status_code == 200 and again.json["id"] == created.json["id"]
+    assert client.post(url, json=dict(wai, items=[1] * 12), headers=admin).status_code == 409
+    srs = client.post(
+        url, json={"instrument": "srs", "session": 1, "items": [9, 8.5, 9, 8]}, headers=admin
+    )
+    assert srs.status_code == 201
+    assert srs.json["total"] == 34.5 and srs.json["flags"]["concern"] is True
+    for bad in (
+        {"instrument": "wai-sr", "session": 4, "items": [3] * 12},
+        {"instrument": "wai-sr", "session": 2, "items": [3] * 11},
+        {"instrument": "wai-sr", "session": 2, "items": [6] + [3] * 11},
+        {"instrument": "wai-sr", "session": 2, "items": [2.5] + [3] * 11},
+        {"instrument": "srs", "session": 2, "items": [11, 1, 1, 1]},
+        {"instrument": "cats", "session": 2, "items": [1]},
+    ):
+        assert client.post(url, json=bad, headers=admin).status_code == 422, bad
+    assert (
+        client.post("/api/v1/referrals/r-none/alliance", json=wai, headers=admin).status_code == 404
+    )
+    ratings = client.get(f"/api/v1/referrals/{referral['id']}", headers=admin).json["ratings"]
+    assert [(r["instrument"], r["session"]) for r in ratings] == [("srs", 1), ("wai-sr", 1)]
+
+
+def test_nothing_stored_without_record(
+    client: FlaskClient, admin: Headers, db: Database, make_profile: Profile
+) -> None:
+    client.put("/api/v1/therapists/t-1", json=make_profile(id="t-1"), headers=admin)
+    body = {"intake": {"jurisdiction": "US-CA", "languages": ["es"]}, "client_ref": "c-9"}
+    assert client.post("/api/v1/match", json=body, headers=admin).json["match_id"] is None
+    with db.session() as session:
+        assert session.execute(select(func.count()).select_from(MatchRecord)).scalar_one() == 0
+
+
+def test_manual_candidate_validation(client: FlaskClient, admin: Headers) -> None:
+    bad = client.post(
+        "/api/v1/models",
+        headers=admin,
+        json={"weights": {"language": -0.1, "telepathy": 0.2}, "intercept": 0.5},
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"weights.language", "weights.telepathy"}
+    too_big = client.post(
+        "/api/v1/models", headers=admin, json={"weights": {"language": 0.9}, "intercept": 0.5}
+    )
+    assert too_big.status_code == 422
+    made = client.post(
+        "/api/v1/models",
+        headers=admin,
+        json={"weights": {"language": 0.2}, "intercept": 0.5, "note": "try"},
+    )
+    assert made.status_code == 201 and made.json["status"] == "candidate"
+    assert made.json["weights"]["modality"] == 0
+    assert client.post("/api/v1/models/99/activate", headers=admin).status_code == 404
+
+
+def test_instruments_ship_keys_not_wording(client: FlaskClient, admin: Headers) -> None:
+    items = {i["code"]: i for i in client.get("/api/v1/instruments", headers=admin).json["items"]}
+    assert items["wai-sr"]["subscales"]["bond"] == [3, 5, 7, 9]
+    assert items["srs"]["concern_below"] == 36
+    assert items["wai-sr"]["wording"] is None and items["srs"]["wording"] is None
+
+
+def test_licensed_wording_file(
+    settings: Any, tmp_path: Any, make_key: Callable[..., Headers]
+) -> None:
+    import json
+    from dataclasses import replace
+
+    from matcher.app import create_app
+
+    path = tmp_path / "wording.json"
+    path.write_text(json.dumps({"srs": [f"placeholder {n}" for n in range(1, 5)]}))
+    app = create_app(replace(settings, instrument_wording=str(path)), instance_path=str(tmp_path))
+    headers = make_key("outcomes")
+    body = app.test_client().get("/api/v1/instruments", headers=headers).json
+    wording = {i["code"]: i["wording"] for i in body["items"]}
+    assert wording == {
+        "wai-sr": None,
+        "srs": ["placeholder 1", "placeholder 2", "placeholder 3", "placeholder 4"],
+    }
