@@ -55,6 +55,11 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
             else "Directory not empty; demo profiles not loaded."
         )
         click.echo(f"Demo API key (all scopes): {create_demo_key(db)}")
+    # Build the matching index once here; gunicorn forks the workers from this process.
+    snapshot = app.extensions["matcher"].matching.snapshot()
+    click.echo(
+        f"Matching index: {len(snapshot.index)} therapists, model v{snapshot.weights.version}."
+    )
     click.echo(f"Serving on http://{host}:{port}/ (docs: http://{host}:{port}/api/v1/docs)")
     sys.stdout.flush()
     serve(app, host=host, port=port, workers=workers or default_workers())
@@ -234,3 +239,7 @@ def models_activate(version: int, note: str) -> None:
         click.echo(f"No model version {version}.", err=True)
         sys.exit(1)
     click.echo(f"Version {version} is active.")
+
+
+if __name__ == "__main__":
+    main()
