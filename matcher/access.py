@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from sqlmodel import Session
 
@@ -52,6 +53,47 @@ def authenticate(session: Session, *, secret: str) -> ApiKey | None:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     return stored_keys.by_digest(session, digest=digest(secret))
+
+
+class KeyCache:
+    """Known keys by digest for a few seconds, so most requests skip the key lookup.
+
+    Only keys that were found are kept; a revoked key stops working within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._keys: dict[str, tuple[float, ApiKey]] = {}
+
+    def authenticate(self, session_factory: Callable[[], Session], *, secret: str) -> ApiKey | None:
+        """The live key for ``secret``, from the cache when it was looked up recently."""
+        if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+            return None
+        key_digest = digest(secret)
+        now = time.monotonic()
+        cached = self._keys.get(key_digest)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        with session_factory() as session:
+            key = stored_keys.by_digest(session, digest=key_digest)
+        if key is not None:
+            if len(self._keys) >= self.size:
+                self._keys.clear()
+            self._keys[key_digest] = (now, key)
+        return key
+
+
+def revoke(db: Database, *, key_id: str) -> bool:
+    """Revoke a key (it stops working within the key cache's lifetime); False if unknown."""
+    with db.transaction() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            return False
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            session.add(key)
+    return True
 
 
 def allows(key: ApiKey, scope: str) -> bool:

@@ -11,6 +11,7 @@ import numpy as np
 from flask import Flask, render_template
 
 from matcher import model_versions, outcomes
+from matcher.access import KeyCache
 from matcher.api import init_api
 from matcher.config import Settings
 from matcher.learning.instruments import load_wording
@@ -28,6 +29,7 @@ class Services:
     readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
     wording: dict[str, list[str]] = field(default_factory=dict)
+    keys: KeyCache = field(default_factory=KeyCache)
 
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:

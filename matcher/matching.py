@@ -87,8 +87,7 @@ class MatchService:
 
     def snapshot(self) -> Snapshot:
         """The current index and weights, refreshed first if the database moved on."""
-        with self.db.session() as session:
-            revisions = counters.read_all(session)
+        revisions = counters.read_all_fast(self.db.engine)
         current = self._snapshot
         if current is not None and current.revisions == revisions:
             return current

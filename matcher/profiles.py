@@ -146,6 +146,8 @@ class TherapistSchema(TherapistProfileSchema):
 
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(TherapistProfileSchema().fields)
+# Schemas keep no per-load state, and building one deep-copies every field: build it once.
+_PROFILE_SCHEMA = TherapistProfileSchema()
 
 
 def validate_profile(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -153,7 +155,7 @@ def validate_profile(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any]
     if not isinstance(record, dict):
         return None, {"_schema": ["Each record must be a JSON object."]}
     try:
-        return TherapistProfileSchema().load(record), {}
+        return _PROFILE_SCHEMA.load(record), {}
     except ValidationError as err:
         messages: dict[str, Any] = err.normalized_messages()  # type: ignore[no-untyped-call]
         return None, messages

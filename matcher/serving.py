@@ -23,7 +23,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "workers": workers,
         # Threads keep HTTP keep-alive connections open and overlap database waits; the GIL is
         # released inside numpy, so two threads a worker add throughput without oversubscribing.
-        "worker_class": "gthread",
+        "worker_class": os.environ.get("MATCHER_WORKER_CLASS", "gthread"),
         "threads": 4,
         # Build the app (and the matching index) once in the master; workers fork from it.
         "preload_app": True,

@@ -7,7 +7,7 @@ from typing import NoReturn
 from flask import current_app, g, request
 from flask_smorest import abort
 
-from matcher.access import allows, authenticate
+from matcher.access import allows
 from matcher.storage.tables import ApiKey
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="matcher"'}
@@ -32,8 +32,8 @@ def authorize(scope: str) -> ApiKey:
         _unauthorized("Send an API key: Authorization: Bearer <key>.")
     if scheme.lower() != "bearer" or not secret.strip():
         _unauthorized("Use the Bearer scheme: Authorization: Bearer <key>.")
-    with current_app.extensions["matcher"].db.session() as session:
-        key = authenticate(session, secret=secret.strip())
+    services = current_app.extensions["matcher"]
+    key: ApiKey | None = services.keys.authenticate(services.db.session, secret=secret.strip())
     if key is None:
         _unauthorized("Unknown or revoked API key.")
     if not allows(key, scope):

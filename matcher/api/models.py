@@ -105,7 +105,7 @@ class Models(MethodView):
         return {"items": items, "total": len(items), "page": 1, "page_size": max(1, len(items))}
 
     @blp.requires("admin")
-    @blp.arguments(ModelRequestSchema)
+    @blp.arguments(ModelRequestSchema())
     @blp.response(201, ModelSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Store a manual candidate (weights >= 0, known features only)."""
@@ -153,7 +153,7 @@ class Activate(MethodView):
     """Activation and rollback."""
 
     @blp.requires("admin")
-    @blp.arguments(NoteSchema, required=False)
+    @blp.arguments(NoteSchema(), required=False)
     @blp.response(200, ModelSchema)
     def post(self, body: dict[str, Any] | None, version: int) -> dict[str, Any]:
         """Make this version the one every match uses; an older one is a rollback."""
@@ -171,7 +171,7 @@ class Train(MethodView):
     """Learning."""
 
     @blp.requires("admin")
-    @blp.arguments(NoteSchema, required=False)
+    @blp.arguments(NoteSchema(), required=False)
     @blp.response(201, ModelSchema)
     def post(self, body: dict[str, Any] | None) -> dict[str, Any]:
         """Learn a candidate from the early-alliance ratings, evaluated against the active model."""

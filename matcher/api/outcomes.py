@@ -120,7 +120,7 @@ class Referrals(MethodView):
     """Referrals."""
 
     @blp.requires("outcomes")
-    @blp.arguments(ReferralRequestSchema)
+    @blp.arguments(ReferralRequestSchema())
     @blp.response(201, ReferralSchema)
     @blp.problem(409, "The therapist has no open slot, or this pair was already referred")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +152,7 @@ class Alliance(MethodView):
     """Early-alliance ratings of a referral."""
 
     @blp.requires("outcomes")
-    @blp.arguments(RatingRequestSchema)
+    @blp.arguments(RatingRequestSchema())
     @blp.response(201, RatingSchema, description="Stored")
     @blp.alt_response(200, schema=RatingSchema, description="The same rating was already stored")
     @blp.problem(409, "A different rating is already stored for this session")

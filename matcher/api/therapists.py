@@ -84,7 +84,7 @@ class Therapists(MethodView):
     """The directory."""
 
     @blp.requires("profiles")
-    @blp.arguments(TherapistQuerySchema, location="query")
+    @blp.arguments(TherapistQuerySchema(), location="query")
     @blp.response(200, TherapistPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List therapists, newest id order, with filters (inactive ones only on request)."""
@@ -111,7 +111,7 @@ class TherapistById(MethodView):
         return as_document(_load(therapist_id))
 
     @blp.requires("profiles")
-    @blp.arguments(TherapistUpsertSchema)
+    @blp.arguments(TherapistUpsertSchema())
     @blp.response(200, TherapistSchema, description="Replaced")
     @blp.alt_response(201, schema=TherapistSchema, description="Created")
     def put(self, profile: dict[str, Any], therapist_id: str) -> tuple[dict[str, Any], int]:

@@ -91,7 +91,7 @@ def active_relaxable(q: ClientQuery) -> tuple[str, ...]:
 def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]:
     """Rows passing the fixed filters, and how many each removed."""
     counts: dict[str, int] = {}
-    # Jurisdiction first, over the whole directory: it removes the most.
+    # Jurisdiction first (it removes the most), straight from the index's per-jurisdiction rows.
     rows = index.licensed_in(q.jurisdiction)
     counts["jurisdiction"] = len(index) - len(rows)
     keep = index.accepting.take(rows) & (index.capacity.take(rows) > 0)

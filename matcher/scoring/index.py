@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import math
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -39,7 +38,6 @@ DEFAULT_POPULATIONS = ("adults",)
 MISSING = -1
 _NO_ROWS: npt.NDArray[np.intp] = np.empty(0, dtype=np.intp)
 _NO_ROWS.flags.writeable = False
-_NO_STYLE = 99
 
 
 def clock_minutes(clock: str) -> int:
@@ -196,6 +194,14 @@ class _Encoder:
             self.bits[code] = 1 << position
         return position
 
+    def numbers(self, codes: Sequence[str | None]) -> list[int]:
+        """One position per row, for single-valued fields (MISSING for None)."""
+        get = self.positions.__getitem__
+        try:
+            return [MISSING if code is None else get(code) for code in codes]
+        except KeyError:  # codes this table has not seen yet
+            return [self.number(code) for code in codes]
+
     def column(self, lists: Sequence[Iterable[str] | None]) -> list[int]:
         """One bitset per row; the fast path assumes every code is already known."""
         get = self.bits.__getitem__
@@ -220,10 +226,6 @@ def _bitsets(masks: list[int], words: int) -> Bits:
         return np.array(masks, dtype=np.uint64).reshape(len(masks), 1)
     raw = b"".join(mask.to_bytes(8 * words, "little") for mask in masks)
     return np.frombuffer(raw, dtype="<u8").reshape(len(masks), words).astype(np.uint64)
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 def _encode(profiles: Sequence[Mapping[str, Any]], tables: Tables) -> tuple[dict[str, Any], Tables]:
@@ -252,16 +254,17 @@ def _encode(profiles: Sequence[Mapping[str, Any]], tables: Tables) -> tuple[dict
     scalars = {
         "ids": [str(p["id"]) for p in ps],
         "names": [str(p.get("name") or p["id"]) for p in ps],
-        "gender": [enc["genders"].number(p.get("gender")) for p in ps],
-        "faith": [enc["faiths"].number(p.get("faith")) for p in ps],
+        "gender": enc["genders"].numbers([p.get("gender") for p in ps]),
+        "faith": enc["faiths"].numbers([p.get("faith") for p in ps]),
         "accepting": [bool(p.get("accepting_new_clients")) for p in ps],
         "capacity": [p.get("capacity") or 0 for p in ps],
-        "fee": [_float(fee.get("amount")) for fee in fees],
-        "sliding": [_float(fee.get("sliding_scale_min")) for fee in fees],
-        "currency": [enc["currencies"].number(fee.get("currency")) for fee in fees],
-        "lat": [_float(place.get("lat")) for place in places],
-        "lon": [_float(place.get("lon")) for place in places],
-        "timezone": [enc["timezones"].number(p.get("timezone") or "UTC") for p in ps],
+        # Absent numbers are None, which numpy reads as NaN in a float array.
+        "fee": [fee.get("amount") for fee in fees],
+        "sliding": [fee.get("sliding_scale_min") for fee in fees],
+        "currency": enc["currencies"].numbers([fee.get("currency") for fee in fees]),
+        "lat": [place.get("lat") for place in places],
+        "lon": [place.get("lon") for place in places],
+        "timezone": enc["timezones"].numbers([p.get("timezone") or "UTC" for p in ps]),
     }
     grown = Tables(**{name: e.table() for name, e in enc.items()})
     width = {name: getattr(grown, table).words for name, table in _SET_COLUMNS.items()}
@@ -270,10 +273,9 @@ def _encode(profiles: Sequence[Mapping[str, Any]], tables: Tables) -> tuple[dict
         cols[name] = np.array(scalars[name], dtype=dtype)
     cols["lat"], cols["lon"] = np.radians(cols["lat"]), np.radians(cols["lon"])
     raw_style = np.array(
-        [[_NO_STYLE if s.get(k) is None else s[k] for k in STYLE_KEYS] for s in styles],
-        dtype=np.int16,
-    ).reshape(len(ps), len(STYLE_KEYS))
-    cols["style_given"] = raw_style != _NO_STYLE
+        [[s.get(k) for s in styles] for k in STYLE_KEYS], dtype=np.float64
+    ).T.reshape(len(ps), len(STYLE_KEYS))
+    cols["style_given"] = ~np.isnan(raw_style)
     # A dimension the therapist did not rate counts as the neutral midpoint, 0.
     cols["style"] = np.where(cols["style_given"], raw_style, 0).astype(np.int8)
     cols["availability"] = _bitsets([week_mask(p.get("availability")) for p in ps], MASK_WORDS)

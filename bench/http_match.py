@@ -1,0 +1,163 @@
+"""HTTP benchmark: requests/s and latency of ``POST /api/v1/match`` against ``matcher serve``.
+
+Run from the repository root: ``python bench/http_match.py`` (needs ``wrk``: ``apt-get install
+wrk``). It generates a synthetic directory (10,000 therapists by default) into a temporary SQLite
+database, starts ``matcher serve --workers 2``, and drives it on loopback with wrk, cycling through
+1,000 random intakes. Goal: >= 400 requests/s with p99 <= 50 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.match_inprocess import random_intake
+from matcher import directory
+from matcher.access import SCOPES, create_key
+from matcher.model_versions import ensure_default
+from matcher.storage.database import Database
+from matcher.storage.schema import upgrade
+from matcher.synthetic import generate_profiles
+
+LUA = """
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "/api/v1/match", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer %(key)s",
+  }, bodies[i])
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("matcher serve exited early")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("matcher serve did not become ready")
+
+
+def _millis(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> int:
+    """Build, serve, load, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--therapists", type=int, default=10_000)
+    parser.add_argument("--intakes", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+
+    work = Path(tempfile.mkdtemp(prefix="matcher-bench-"))
+    url = f"sqlite:///{work / 'bench.sqlite3'}"
+    db = Database(url)
+    upgrade(db)
+    ensure_default(db)
+    profiles = generate_profiles(args.therapists, seed=11)
+    started = time.perf_counter()
+    directory.import_profiles(db, profiles=directory.validate_records(profiles))
+    print(f"imported {len(profiles)} profiles in {time.perf_counter() - started:.1f} s")
+    _, key = create_key(db, name="bench", scopes=SCOPES)
+    db.dispose()
+
+    rng = np.random.default_rng(5)
+    bodies = work / "bodies.ndjson"
+    bodies.write_text(
+        "\n".join(
+            json.dumps({"intake": random_intake(rng, profiles), "limit": 10})
+            for _ in range(args.intakes)
+        )
+    )
+    script = work / "match.lua"
+    script.write_text(LUA % {"bodies": bodies, "key": key})
+
+    port = _free_port()
+    env = dict(
+        os.environ,
+        MATCHER_DATABASE_URL=url,
+        MATCHER_RATE_LIMIT="100000000 per minute",
+        MATCHER_LOG_LEVEL="WARNING",
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "matcher",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server)
+        threads = min(2, args.connections)
+        wrk = ["wrk", f"-t{threads}", f"-c{args.connections}", "--latency", "-s", str(script)]
+        subprocess.run([*wrk, "-d3s", base], check=True, capture_output=True)  # warm up
+        out = subprocess.run(
+            [*wrk, f"-d{args.duration}s", base], check=True, capture_output=True, text=True
+        ).stdout
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    pct = {q: _millis(v) for q, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    print(out)
+    print(f"therapists {args.therapists}, workers {args.workers}, connections {args.connections}")
+    print(
+        f"requests/s {rps:.0f}   p50 {pct['50']:.1f} ms   p99 {pct['99']:.1f} ms   "
+        f"non-2xx {non2xx.group(1) if non2xx else 0}"
+    )
+    ok = rps >= 400 and pct["99"] <= 50 and not non2xx
+    print("goal (>= 400 requests/s, p99 <= 50 ms, no errors):", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
