@@ -28,6 +28,7 @@ from matcher.scoring import (
     load_default,
     match,
 )
+from matcher.scoring.engine import scores as score_rows
 from matcher.scoring.reasons import explain
 from matcher.storage import counters
 from matcher.storage import therapists as stored
@@ -168,7 +169,7 @@ class MatchService:
         if len(ids) == 0:
             return greedy, snap, [], False
         values = feature_values(snap.index, intake, ids.tolist(), now=when)
-        scores = snap.weights.intercept + values @ snap.weights.vector()
+        scores = score_rows(values, snap.weights)
         shown_count = min(limit, len(ids))
         explore = exploration > 0 and rng.random() < exploration
         outcome = greedy
@@ -205,12 +206,13 @@ class MatchService:
         w = weights.vector()
         rows = np.array([snap.index.rows[str(t)] for t in ids], dtype=np.intp)
         reasons = explain(snap.index, ClientQuery.from_intake(intake), rows, values, weights, when)
+        explored_scores = score_rows(values, weights)
         results = [
             Result(
                 rank=rank,
                 therapist_id=str(ids[pos]),
                 name=str(snap.index.names[rows[pos]]),
-                score=float(weights.intercept + values[pos] @ w),
+                score=float(explored_scores[pos]),
                 contributions=dict(zip(FEATURES, (w * values[pos]).tolist(), strict=True)),
                 features=dict(zip(FEATURES, values[pos].tolist(), strict=True)),
                 reasons=reasons[pos],
