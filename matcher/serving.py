@@ -21,9 +21,12 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Threads keep HTTP keep-alive connections open and overlap database waits; the GIL is
-        # released inside numpy, so two threads a worker add throughput without oversubscribing.
-        "worker_class": os.environ.get("MATCHER_WORKER_CLASS", "gthread"),
+        # Sync workers: matching is CPU-bound, and with threaded workers one process keeps every
+        # keep-alive connection it accepted, leaving the other cores idle (measured: one busy
+        # worker, one idle, under wrk). Sync workers close each connection, so the kernel spreads
+        # requests across processes. Put a reverse proxy in front for slow clients, as gunicorn
+        # advises; MATCHER_WORKER_CLASS=gthread switches to threads.
+        "worker_class": os.environ.get("MATCHER_WORKER_CLASS", "sync"),
         "threads": 4,
         # Build the app (and the matching index) once in the master; workers fork from it.
         "preload_app": True,

@@ -457,6 +457,14 @@ class TherapistIndex:
             total += np.bitwise_count(bits[:, word].take(rows) & query[word])
         return total
 
+    def lists(self, column: str, row: int, code: str) -> bool:
+        """Whether one therapist lists ``code`` in a bitset column (one bit test)."""
+        located = getattr(self.tables, _SET_COLUMNS[column]).bit(code)
+        if located is None:
+            return False
+        word, mask = located
+        return bool(getattr(self, column)[row, word] & mask)
+
     def codes_of(self, column: str, row: int) -> frozenset[str]:
         """The codes one therapist lists in a bitset column (for explaining one result)."""
         mask = words_mask(getattr(self, column)[row])

@@ -115,13 +115,10 @@ class _Row:
     ) -> None:
         self.index, self.q, self.row, self.now = index, q, row, now
         self.in_person_fit, self.distance_km = place
-        self._codes: dict[str, frozenset[str]] = {}
 
     def has(self, column: str, code: str) -> bool:
         """Whether the therapist lists ``code`` in a bitset column."""
-        if column not in self._codes:
-            self._codes[column] = self.index.codes_of(column, self.row)
-        return code in self._codes[column]
+        return self.index.lists(column, self.row, code)
 
     def code(self, table: str, column: str) -> str | None:
         """The therapist's code in a single-valued column (gender, currency)."""
