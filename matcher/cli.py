@@ -29,6 +29,7 @@ def upgrade(db: Database) -> None:
 def _database() -> Database:
     app = create_app()
     db: Database = app.extensions["matcher"].db
+    click.get_current_context().call_on_close(db.close)
     return db
 
 

@@ -156,6 +156,21 @@ def app(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build more apps (other workers, other settings); their connections close at teardown."""
+    made: list[Flask] = []
+
+    def build(settings: Settings, name: str = "other") -> Flask:
+        other = create_app(settings, instance_path=str(tmp_path / name))
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        other.extensions["matcher"].db.engine.dispose()
+
+
+@pytest.fixture
 def db(app: Flask) -> Database:
     """The app's database."""
     database: Database = app.extensions["matcher"].db

@@ -133,7 +133,7 @@ class ActiveModel(MethodView):
         return _document(model)  # type: ignore[arg-type]
 
 
-@blp.route("/models/<int:version>")
+@blp.route("/models/<int(max=2147483647):version>")
 class ModelByVersion(MethodView):
     """One version."""
 
@@ -148,7 +148,7 @@ class ModelByVersion(MethodView):
         return _document(model)  # type: ignore[arg-type]
 
 
-@blp.route("/models/<int:version>/activate")
+@blp.route("/models/<int(max=2147483647):version>/activate")
 class Activate(MethodView):
     """Activation and rollback."""
 

@@ -67,5 +67,9 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        """Drop pooled connections (after a fork, or at shutdown)."""
+        """Forget pooled connections without closing them (in a forked child)."""
         self.engine.dispose(close=False)
+
+    def close(self) -> None:
+        """Close every pooled connection (when a command or test is done)."""
+        self.engine.dispose()

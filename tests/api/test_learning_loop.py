@@ -214,16 +214,14 @@ def test_instruments_ship_keys_not_wording(client: FlaskClient, admin: Headers) 
 
 
 def test_licensed_wording_file(
-    settings: Any, tmp_path: Any, make_key: Callable[..., Headers]
+    settings: Any, tmp_path: Any, make_key: Callable[..., Headers], make_app: Callable[..., Any]
 ) -> None:
     import json
     from dataclasses import replace
 
-    from matcher.app import create_app
-
     path = tmp_path / "wording.json"
     path.write_text(json.dumps({"srs": [f"placeholder {n}" for n in range(1, 5)]}))
-    app = create_app(replace(settings, instrument_wording=str(path)), instance_path=str(tmp_path))
+    app = make_app(replace(settings, instrument_wording=str(path)))
     headers = make_key("outcomes")
     body = app.test_client().get("/api/v1/instruments", headers=headers).json
     wording = {i["code"]: i["wording"] for i in body["items"]}

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from matcher.access import create_key
-from matcher.app import create_app
 from matcher.config import Settings
 
 REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def test_limit_gives_429_with_retry_after(settings: Settings, tmp_path: Path) -> None:
-    app = create_app(replace(settings, rate_limit="3 per minute"), instance_path=str(tmp_path))
+def test_limit_gives_429_with_retry_after(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(replace(settings, rate_limit="3 per minute"))
     _, secret = create_key(app.extensions["matcher"].db, name="t", scopes=["profiles"])
     client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
     statuses = [client.get("/api/v1/therapists", headers=headers).status_code for _ in range(4)]
@@ -33,15 +35,17 @@ def test_limit_gives_429_with_retry_after(settings: Settings, tmp_path: Path) ->
     assert all(client.get("/healthz").status_code == 200 for _ in range(5))
 
 
-def test_redis_shares_the_limit_across_workers(settings: Settings, tmp_path: Path) -> None:
+def test_redis_shares_the_limit_across_workers(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
     redis = pytest.importorskip("redis")
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1) as probe:
+            probe.ping()
     except redis.exceptions.ConnectionError:
         pytest.fail(f"Redis is not reachable at {REDIS_URL}")
     shared = replace(settings, rate_limit="4 per minute", redis_url=REDIS_URL)
-    first = create_app(shared, instance_path=str(tmp_path / "a"))
-    second = create_app(shared, instance_path=str(tmp_path / "b"))
+    first, second = make_app(shared, "a"), make_app(shared, "b")
     _, secret = create_key(first.extensions["matcher"].db, name="t", scopes=["profiles"])
     headers = {"Authorization": f"Bearer {secret}"}
     a, b = first.test_client(), second.test_client()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from matcher.app import create_app
 from matcher.config import Settings
 from matcher.scoring import FEATURES
 
@@ -176,12 +174,12 @@ def test_scopes(client: FlaskClient, make_key: Callable[..., Headers]) -> None:
 def test_writes_reach_every_worker(
     app: Flask,
     settings: Settings,
-    tmp_path: Path,
+    make_app: Callable[..., Flask],
     admin: Headers,
     make_profile: Callable[..., dict[str, Any]],
 ) -> None:
     """Two apps on one database stand in for two gunicorn workers."""
-    other = create_app(settings, instance_path=str(tmp_path / "other"))
+    other = make_app(settings)
     writer, reader = app.test_client(), other.test_client()
     body = {"intake": {"jurisdiction": "US-CA"}}
     assert reader.post("/api/v1/match", json=body, headers=admin).json["eligible"] == 0
@@ -195,7 +193,6 @@ def test_writes_reach_every_worker(
     )
     writer.delete("/api/v1/therapists/t-1", headers=admin)
     assert reader.post("/api/v1/match", json=body, headers=admin).json["eligible"] == 0
-    other.extensions["matcher"].db.engine.dispose()
 
 
 def test_hard_filters_never_traded_off(

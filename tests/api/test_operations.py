@@ -23,6 +23,7 @@ def test_readyz_unmigrated_database_is_503(tmp_path: object) -> None:
         Settings(database_url=f"sqlite:///{tmp_path}/empty.sqlite3"), instance_path=str(tmp_path)
     )
     response = app.test_client().get("/readyz")
+    app.extensions["matcher"].db.engine.dispose()
     assert response.status_code == 503
     assert "schema" in response.json["errors"]
 
