@@ -229,3 +229,66 @@ def test_licensed_wording_file(
         "wai-sr": None,
         "srs": ["placeholder 1", "placeholder 2", "placeholder 3", "placeholder 4"],
     }
+
+
+def test_exploration_logs_propensities(
+    settings: Any,
+    make_app: Callable[..., Any],
+    make_key: Callable[..., Headers],
+    make_profile: Profile,
+    db: Database,
+) -> None:
+    from dataclasses import replace
+
+    from matcher.storage.tables import MatchCandidate
+
+    app = make_app(replace(settings, exploration=1.0))
+    client, headers = app.test_client(), make_key("admin")
+    for n in range(12):
+        client.put(
+            f"/api/v1/therapists/t-{n:02d}",
+            headers=headers,
+            json=make_profile(id=f"t-{n:02d}", languages=["en", "es"] if n < 3 else ["en"]),
+        )
+    shown = record(client, headers, limit=4, languages=["es"])
+    # Every recorded match explores: four of the twelve eligible, whatever their scores.
+    assert len(shown["results"]) == 4
+    with db.session() as session:
+        kept = (
+            session.execute(
+                select(MatchCandidate).where(MatchCandidate.match_id == shown["match_id"])
+            )
+            .scalars()
+            .all()
+        )
+    assert len(kept) == 12
+    assert all(abs(c.propensity - 4 / 12) < 1e-9 for c in kept)
+    assert sorted(c.rank for c in kept if c.rank is not None) == [1, 2, 3, 4]
+
+
+def test_ratings_feed_the_alliance_feature(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    for n in range(6):
+        client.put(
+            f"/api/v1/therapists/t-{n}", json=make_profile(id=f"t-{n}", capacity=50), headers=admin
+        )
+    for n in range(6):
+        for _ in range(5):
+            shown = record(client, admin)
+            referral = client.post(
+                "/api/v1/referrals",
+                headers=admin,
+                json={"match_id": shown["match_id"], "therapist_id": f"t-{n}"},
+            )
+            client.post(
+                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                headers=admin,
+                json={"instrument": "wai-sr", "session": 1, "items": [5 if n == 0 else 3] * 12},
+            )
+    results = record(client, admin)["results"]
+    record_of = {r["therapist_id"]: r["features"]["alliance"] for r in results}
+    # t-0's clients rate the alliance far above the rest: its record rises above the prior,
+    # and it ranks first on an intake with no preferences.
+    assert record_of["t-0"] > 0.5 > record_of["t-1"]
+    assert results[0]["therapist_id"] == "t-0"
