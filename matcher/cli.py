@@ -242,5 +242,54 @@ def models_activate(version: int, note: str) -> None:
     click.echo(f"Version {version} is active.")
 
 
+@main.command("simulate")
+@click.option("--therapists", default=1500, show_default=True, type=click.IntRange(20, 200_000))
+@click.option("--referrals", default=3000, show_default=True, type=click.IntRange(50, 1_000_000))
+@click.option("--evaluation-clients", default=500, show_default=True, type=click.IntRange(10))
+@click.option("--exploration", default=0.1, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def simulate_command(
+    therapists: int,
+    referrals: int,
+    evaluation_clients: int,
+    exploration: float,
+    seed: int,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Play a world with known true effects through the service, train, and compare."""
+    from matcher.simulation import SimulationConfig, run
+
+    config = SimulationConfig(
+        therapists=therapists,
+        referrals=referrals,
+        evaluation_clients=evaluation_clients,
+        seed=seed,
+        exploration=exploration,
+        database_url=database_url,
+    )
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage.capitalize(), unit="step")
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    try:
+        report = run(config, progress=progress)
+    except (training.NotEnoughRatings, ValueError) as err:
+        click.echo(f"Simulation stopped: {err}", err=True)
+        sys.exit(1)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text())
+
+
 if __name__ == "__main__":
     main()

@@ -110,7 +110,7 @@ def test_a_small_world_played_through_the_service(tmp_path: Path) -> None:
     try:
         _check_stored_through_the_service(report, db)
     finally:
-        db.engine.dispose()
+        db.close()
     _check_counts_add_up(report.counts)
     _check_strong_effects_learned_above_null_ones(report)
     _check_lift_beats_random(report.comparison)
