@@ -59,6 +59,17 @@ class Snapshot:
     revisions: Mapping[str, int]
 
 
+@dataclass(frozen=True)
+class RecordedMatch:
+    """What a recorded match showed and what it keeps for learning."""
+
+    outcome: MatchOutcome
+    snapshot: Snapshot
+    candidates: list[Candidate]
+    explored: bool
+    feature_means: dict[str, float] | None
+
+
 class MatchService:
     """Serves matches from an in-memory index, refreshed when a write bumps a revision.
 
@@ -153,7 +164,7 @@ class MatchService:
         exploration: float,
         rng: np.random.Generator,
         now: datetime | None = None,
-    ) -> tuple[MatchOutcome, Snapshot, list[Candidate], bool]:
+    ) -> RecordedMatch:
         """A match to be recorded: the outcome shown, the candidates kept, whether it explored.
 
         With probability ``exploration`` the results shown are a uniform random sample of the
@@ -167,7 +178,7 @@ class MatchService:
         greedy = match(snap.index, intake, snap.weights, limit=limit, now=when)
         ids = eligible_ids(snap.index, intake, now=when)
         if len(ids) == 0:
-            return greedy, snap, [], False
+            return RecordedMatch(greedy, snap, [], False, None)
         values = feature_values(snap.index, intake, ids.tolist(), now=when)
         scores = score_rows(values, snap.weights)
         shown_count = min(limit, len(ids))
@@ -191,7 +202,8 @@ class MatchService:
             )
             for i in kept
         ]
-        return outcome, snap, candidates, explore
+        means = dict(zip(FEATURES, values.mean(axis=0).tolist(), strict=True))
+        return RecordedMatch(outcome, snap, candidates, explore, means)
 
     def _explored(
         self,

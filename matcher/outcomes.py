@@ -56,6 +56,7 @@ def record_match(
     model_version: int,
     key_id: str,
     exploration: bool,
+    feature_means: dict[str, float] | None = None,
 ) -> str:
     """Store a match the caller asked to record; returns its id.
 
@@ -71,6 +72,7 @@ def record_match(
         limit=limit,
         eligible=outcome.eligible,
         exploration=exploration,
+        feature_means=feature_means,
     )
     rows = [
         {

@@ -19,8 +19,9 @@ from matcher.storage.tables import ModelVersion
 # One session's rating has dependability about .77; the mean of n sessions is more dependable
 # (Spearman-Brown), as Crits-Christoph et al. (2011) found for averaged alliance ratings.
 SESSION_DEPENDABILITY = 0.77
-# Inverse-propensity weights are capped so a few unlikely pairs cannot dominate the fit.
-MAX_IPW = 20.0
+# Inverse-propensity weights are clipped (Swaminathan & Joachims 2015 clip too) so a few
+# explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
+MAX_IPW = 5.0
 
 __all__ = ["NotEnoughRatings", "TrainingData", "train", "training_data"]
 
@@ -30,6 +31,7 @@ class TrainingData:
     """One row per rated referral: its features at match time and its mean early alliance."""
 
     features: npt.NDArray[np.float64]
+    baseline: npt.NDArray[np.float64]  # the mean features of each rating's eligible pool
     alliance: npt.NDArray[np.float64]
     therapists: npt.NDArray[np.str_]
     sample_weight: npt.NDArray[np.float64]
@@ -47,17 +49,26 @@ def training_data(db: Database) -> TrainingData:
     with db.session() as session:
         rows = stored.rated_referrals(session)
     features = np.array(
-        [[float(ref.features.get(name, 0.0)) for name in FEATURES] for ref, _, _ in rows],
+        [[float(ref.features.get(name, 0.0)) for name in FEATURES] for ref, _, _, _ in rows],
         dtype=np.float64,
     ).reshape(len(rows), len(FEATURES))
-    alliance = np.array([mean for _, mean, _ in rows], dtype=np.float64)
-    counts = np.array([n for _, _, n in rows], dtype=np.float64)
-    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _, _ in rows])
+    overall = features.mean(axis=0) if len(rows) else np.zeros(len(FEATURES))
+    baseline = np.array(
+        [
+            [float(means[name]) for name in FEATURES] if means else overall.tolist()
+            for _, _, _, means in rows
+        ],
+        dtype=np.float64,
+    ).reshape(len(rows), len(FEATURES))
+    alliance = np.array([mean for _, mean, _, _ in rows], dtype=np.float64)
+    counts = np.array([n for _, _, n, _ in rows], dtype=np.float64)
+    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _, _, _ in rows])
     weight = (1.0 / propensity) * dependability(counts) / SESSION_DEPENDABILITY
     return TrainingData(
         features=features,
+        baseline=baseline,
         alliance=alliance,
-        therapists=np.array([ref.therapist_id for ref, _, _ in rows], dtype=np.str_),
+        therapists=np.array([ref.therapist_id for ref, _, _, _ in rows], dtype=np.str_),
         sample_weight=weight,
         n_ratings=int(counts.sum()),
     )
@@ -109,6 +120,7 @@ def train(
         active_coef=prior,
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
+        baseline=data.baseline,
     )
     # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
     # folds; its fit is the candidate.

@@ -116,7 +116,7 @@ class Match(MethodView):
         if not request["record"]:
             outcome, snap = services.matching.match(request["intake"], limit=request["limit"])
             return _json(as_document(outcome, snap.weights, None))
-        outcome, snap, candidates, explored = services.matching.match_for_record(
+        recorded = services.matching.match_for_record(
             request["intake"],
             limit=request["limit"],
             exploration=services.settings.exploration,
@@ -127,10 +127,11 @@ class Match(MethodView):
             intake=request["intake"],
             limit=request["limit"],
             client_ref=request["client_ref"],
-            outcome=outcome,
-            candidates=candidates,
-            model_version=snap.weights.version,
+            outcome=recorded.outcome,
+            candidates=recorded.candidates,
+            model_version=recorded.snapshot.weights.version,
             key_id=current_key().id,
-            exploration=explored,
+            exploration=recorded.explored,
+            feature_means=recorded.feature_means,
         )
-        return _json(as_document(outcome, snap.weights, match_id))
+        return _json(as_document(recorded.outcome, recorded.snapshot.weights, match_id))

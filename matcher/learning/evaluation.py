@@ -126,6 +126,11 @@ def heldout_metrics(
     }
 
 
+def raw_intercept(x: Floats, y: Floats, weight: Floats, coef: Floats) -> float:
+    """The intercept that puts slopes fitted on centred features back on the raw scale."""
+    return float(np.average(y, weights=weight) - np.average(x, axis=0, weights=weight) @ coef)
+
+
 def _heldout_predictions(
     x: Floats,
     y: Floats,
@@ -133,16 +138,22 @@ def _heldout_predictions(
     codes: Indices,
     params: Mapping[str, Any],
     folds: int,
+    baseline: Floats | None = None,
 ) -> Floats:
     """Each rating predicted by a learner refitted without that rating's therapist."""
     predicted = np.empty(len(y))
     # Intervals are not needed inside the folds: skip the bootstrap there.
     fold_params = {**params, "n_bootstrap": 0}
+    fit_x = x if baseline is None else x - baseline
     splits = GroupKFold(n_splits=min(folds, int(codes.max()) + 1)).split(x, y, codes)
     for train, test in splits:
         model = AllianceRegressor(**fold_params)
-        model.fit(x[train], y[train], sample_weight=weight[train], groups=codes[train])
-        predicted[test] = model.predict(x[test])
+        model.fit(fit_x[train], y[train], sample_weight=weight[train], groups=codes[train])
+        if baseline is None:
+            predicted[test] = model.predict(x[test])
+        else:
+            intercept = raw_intercept(x[train], y[train], weight[train], model.coef_)
+            predicted[test] = intercept + x[test] @ model.coef_
     return predicted
 
 
@@ -151,6 +162,7 @@ def _warnings(
     n_therapists: int,
     ess: float,
     model: AllianceRegressor,
+    intercept: float,
     names: Sequence[str],
     heldout: Mapping[str, Mapping[str, Any]],
 ) -> list[str]:
@@ -185,7 +197,7 @@ def _warnings(
             f"Propensity weights are very uneven: the effective sample size is {ess:.0f} "
             f"of {n} ratings."
         )
-    if model.intercept_ + float(model.coef_.sum()) > 1:
+    if intercept + float(model.coef_.sum()) > 1:
         out.append("Intercept plus all weights exceeds 1: some scores would leave the 0..1 scale.")
     return out
 
@@ -202,8 +214,15 @@ def evaluate(
     learner_params: Mapping[str, Any] | None = None,
     folds: int = 5,
     random_state: int | None = 0,
+    baseline: Any = None,
 ) -> dict[str, Any]:
-    """Learn a candidate from all ratings and compare it with the active model, held out."""
+    """Learn a candidate from all ratings and compare it with the active model, held out.
+
+    ``baseline`` (one row of features per rating, e.g. the mean over the therapists that were
+    eligible for that client) makes the slopes within-client: the learner sees how much better
+    the chosen therapist matched than the alternatives, not how many preferences a client gave.
+    Predictions and the reported intercept stay on the raw feature scale.
+    """
     x = check_array(X, dtype=np.float64)
     target = np.asarray(y, dtype=np.float64)
     n, p = x.shape
@@ -227,11 +246,18 @@ def evaluate(
         "random_state": random_state,
         **(learner_params or {}),
     }
+    base = None if baseline is None else check_array(baseline, dtype=np.float64)
+    if base is not None and base.shape != x.shape:
+        raise ValueError(f"baseline must have the shape of X, {x.shape}.")
     predicted = {
-        "learned": _heldout_predictions(x, target, weight, codes, params, folds),
+        "learned": _heldout_predictions(x, target, weight, codes, params, folds, base),
         "active": float(active_intercept) + x @ active,
     }
-    model = AllianceRegressor(**params).fit(x, target, sample_weight=weight, groups=codes)
+    fit_x = x if base is None else x - base
+    model = AllianceRegressor(**params).fit(fit_x, target, sample_weight=weight, groups=codes)
+    intercept = (
+        float(model.intercept_) if base is None else raw_intercept(x, target, weight, model.coef_)
+    )
     heldout = {k: heldout_metrics(v, target, weight, codes) for k, v in predicted.items()}
     ess = float(weight.sum() ** 2 / (weight**2).sum())
     interval = {
@@ -247,8 +273,9 @@ def evaluate(
         "n_therapists": n_therapists,
         "effective_sample_size": ess,
         "folds": min(folds, n_therapists),
+        "centred_within_client": base is not None,
         "learned": {
-            "intercept": float(model.intercept_),
+            "intercept": intercept,
             "weights": dict(zip(names, model.coef_.tolist(), strict=True)),
             "alpha": model.alpha_,
         },
@@ -256,5 +283,5 @@ def evaluate(
         "calibration": {k: calibration(v, target, weight) for k, v in predicted.items()},
         "coef_interval": interval,
         "interval": float(model.interval),
-        "warnings": _warnings(n, n_therapists, ess, model, names, heldout),
+        "warnings": _warnings(n, n_therapists, ess, model, intercept, names, heldout),
     }

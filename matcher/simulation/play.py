@@ -130,21 +130,23 @@ def play(
     for number in range(1, referrals + 1):
         client = world.client(clients)
         intake: dict[str, Any] = loader.load(client.intake)
-        outcome, snap, candidates, explored = service.match_for_record(
+        recorded = service.match_for_record(
             intake, limit=SHOWN, exploration=exploration, rng=policy, now=SIMULATED_NOW
         )
+        outcome = recorded.outcome
         match_id = outcomes.record_match(
             db,
             intake=intake,
             limit=SHOWN,
             client_ref=client.ref,
             outcome=outcome,
-            candidates=candidates,
-            model_version=snap.weights.version,
+            candidates=recorded.candidates,
+            model_version=recorded.snapshot.weights.version,
             key_id=KEY_ID,
-            exploration=explored,
+            exploration=recorded.explored,
+            feature_means=recorded.feature_means,
         )
-        tally.explored += explored
+        tally.explored += recorded.explored
         referral = _refer(db, match_id, [r.therapist_id for r in outcome.results], choices, tally)
         if referral is not None:
             expected = true_alliance(client, world.therapists[referral.therapist_id])

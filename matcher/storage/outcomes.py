@@ -70,8 +70,10 @@ def rating_for(
     ).scalar_one_or_none()
 
 
-def rated_referrals(session: Session) -> list[tuple[Referral, float, int]]:
-    """Every referral with ratings: the referral, its mean 0..1 score, how many ratings."""
+def rated_referrals(
+    session: Session,
+) -> list[tuple[Referral, float, int, dict[str, float] | None]]:
+    """Every rated referral: itself, its mean 0..1 score, its ratings, its match's feature means."""
     means = (
         select(
             col(AllianceRating.referral_id),
@@ -82,11 +84,12 @@ def rated_referrals(session: Session) -> list[tuple[Referral, float, int]]:
         .subquery()
     )
     rows = session.execute(
-        select(Referral, means.c.mean, means.c.n)
+        select(Referral, means.c.mean, means.c.n, col(MatchRecord.feature_means))
         .join(means, means.c.referral_id == col(Referral.id))
+        .join(MatchRecord, col(MatchRecord.id) == col(Referral.match_id))
         .order_by(col(Referral.id))
     ).all()
-    return [(row[0], float(row[1]), int(row[2])) for row in rows]
+    return [(row[0], float(row[1]), int(row[2]), row[3]) for row in rows]
 
 
 def referral_means(session: Session) -> list[tuple[str, float]]:

@@ -114,6 +114,9 @@ class MatchRecord(SQLModel, table=True):
     limit: int
     eligible: int
     exploration: bool = False
+    # Mean feature values over every eligible therapist: learning compares the chosen pair
+    # with this, the client's alternatives, rather than across clients.
+    feature_means: dict[str, float] | None = Field(default=None, sa_column=Column(JSONDocument))
 
 
 class MatchCandidate(SQLModel, table=True):

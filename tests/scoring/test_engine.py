@@ -520,7 +520,8 @@ def test_no_preferences_no_reasons_beyond_the_record(weights: WeightSet) -> None
 def test_scores_are_not_rounded(weights: WeightSet) -> None:
     profile = make_profile(concerns=["anxiety"])
     outcome = run([profile], weights, concerns=["depression", "anxiety", "grief"])
-    expected = weights.intercept + weights.weights["concerns"] * (0.75 / 2.25) + 0.03
+    prior = weights.weights["alliance"] * 0.5  # the alliance record at its prior
+    expected = weights.intercept + weights.weights["concerns"] * (0.75 / 2.25) + prior
     assert outcome.results[0].score == pytest.approx(expected, abs=1e-12)
     assert np.isfinite(outcome.results[0].score)
 
