@@ -11,7 +11,7 @@ import click
 from tqdm import tqdm
 
 from matcher import directory, model_versions, training
-from matcher.access import SCOPES, create_key
+from matcher.access import SCOPES, create_key, revoke
 from matcher.app import create_app
 from matcher.demo import create_demo_key, load_demo_directory
 from matcher.model_versions import ensure_default
@@ -101,6 +101,33 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     click.echo(f"Created key {record.id} ({record.name}) with scopes: {', '.join(record.scopes)}")
     click.echo("Store it now: it is not shown again.")
     click.echo(secret)
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """Every key (never its secret): id, name, scopes, created, revoked."""
+    from matcher.storage import keys as stored_keys
+
+    db = _database()
+    upgrade(db)
+    with db.session() as session:
+        keys = stored_keys.all_keys(session)
+    for key in keys:
+        revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        click.echo(
+            f"{key.id}  {key.name:20}  {','.join(key.scopes):28}  "
+            f"created {key.created_at:%Y-%m-%d %H:%M}  {revoked}"
+        )
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id; it stops working within 10 seconds on every worker."""
+    if not revoke(_database(), key_id=key_id):
+        click.echo(f"No key {key_id}.", err=True)
+        sys.exit(1)
+    click.echo(f"Key {key_id} revoked.")
 
 
 @main.group("profiles")

@@ -89,3 +89,18 @@ def test_db_upgrade(run: Callable[..., Any]) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0
     assert "newest revision" in result.output
+
+
+def test_keys_list_and_revoke(run: Callable[..., Any], db_url: str) -> None:
+    created = run("keys", "create", "--name", "site", "--scope", "match")
+    secret = created.output.strip().splitlines()[-1]
+    key_id = created.output.split()[2]
+    listed = run("keys", "list")
+    assert key_id in listed.output and "active" in listed.output and secret not in listed.output
+    assert run("keys", "revoke", key_id).exit_code == 0
+    assert "revoked" in run("keys", "list").output
+    db = Database(db_url)
+    with db.session() as session:
+        assert authenticate(session, secret=secret) is None
+    db.close()
+    assert CliRunner().invoke(main, ["keys", "revoke", "k-none"]).exit_code == 1
