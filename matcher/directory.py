@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from matcher.fields import field_path, flatten_errors
+from matcher.fields import field_path, flatten_errors, invalid_text
 from matcher.profiles import validate_profile
 from matcher.storage import counters
 from matcher.storage import therapists as stored
@@ -31,7 +31,7 @@ def parse_records(text: str, *, ndjson: bool) -> list[Any]:
     if not ndjson:
         try:
             records = json.loads(text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise ImportRejected(
                 {"body": [f"Invalid JSON: {err}"]}, "Body is not JSON.", status=400
             ) from err
@@ -46,7 +46,7 @@ def parse_records(text: str, *, ndjson: bool) -> list[Any]:
             continue
         try:
             records.append(json.loads(line))
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             errors[f"line {number}"] = [f"Invalid JSON: {err}"]
     if errors:
         detail = f"{len(errors)} NDJSON lines are not JSON; nothing imported."
@@ -64,6 +64,10 @@ def validate_records(
     errors: dict[str, list[str]] = {}
     first_seen: dict[str, int] = {}
     for index, record in enumerate(records):
+        unreadable = invalid_text(record, [index])
+        if unreadable is not None:
+            errors[unreadable] = ["Not valid Unicode (unpaired surrogate)."]
+            continue
         profile, messages = validate_profile(record)
         if profile is None:
             for path, msgs in flatten_errors(messages, [index]).items():

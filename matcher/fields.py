@@ -141,7 +141,12 @@ def flatten_errors(messages: Any, prefix: list[str | int] | None = None) -> dict
     """Turn marshmallow's nested messages into ``{"field.path": [messages]}``."""
     prefix = prefix or []
     flat: dict[str, list[str]] = {}
-    if isinstance(messages, Mapping):
+    if isinstance(messages, Mapping) and messages and set(messages) <= {"key", "value"}:
+        # marshmallow's Dict field nests its errors under "key"/"value": name the entry itself.
+        for sub in messages.values():
+            for path, msgs in flatten_errors(sub, prefix).items():
+                flat.setdefault(path, []).extend(msgs)
+    elif isinstance(messages, Mapping):
         for key, value in messages.items():
             part: list[str | int] = [] if key == "_schema" else [key]
             for path, msgs in flatten_errors(value, prefix + part).items():
@@ -157,3 +162,28 @@ def flatten_errors(messages: Any, prefix: list[str | int] | None = None) -> dict
     else:
         flat.setdefault(field_path(prefix) or "body", []).append(str(messages))
     return flat
+
+
+def invalid_text(value: Any, path: list[str | int] | None = None) -> str | None:
+    """The path of the first string that is not valid Unicode (a lone surrogate), if any.
+
+    JSON may escape such code points (``"\\ud800"``), but they cannot be stored as UTF-8.
+    """
+    path = path or []
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return field_path(path) or "body"
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = invalid_text(key, path) or invalid_text(item, [*path, str(key)])
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = invalid_text(item, [*path, index])
+            if found:
+                return found
+    return None

@@ -76,6 +76,11 @@ class IntakeSchema(Strict):
             raise ValidationError("Required when availability is given.", "timezone")
 
     @validates_schema(skip_on_field_errors=False)
+    def _distance_needs_location(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("max_distance_km") is not None and not data.get("location"):
+            raise ValidationError("Required when max_distance_km is given.", "location")
+
+    @validates_schema(skip_on_field_errors=False)
     def _must_have_names_a_preference(self, data: dict[str, Any], **_: Any) -> None:
         missing = [
             name

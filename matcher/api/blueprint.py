@@ -14,6 +14,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from matcher.api.auth import authorize
 from matcher.api.problems import PROBLEM_MIMETYPE, ProblemSchema
+from matcher.fields import invalid_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,7 +28,15 @@ class JsonParser(FlaskParser):
             if not req.content_length and not req.headers.get("Transfer-Encoding"):
                 return missing  # no body at all: required fields are reported as missing
             abort(415, message="Send the body as JSON: Content-Type: application/json.")
-        return super().load_json(req, schema)
+        try:
+            data = super().load_json(req, schema)
+        except (RecursionError, ValueError):
+            # Nesting too deep for the decoder, or an integer too long to convert.
+            abort(400, message="Malformed JSON body.", errors={"body": ["Cannot be decoded."]})
+        bad = invalid_text(data)
+        if bad is not None:
+            abort(422, errors={bad: ["Not valid Unicode (unpaired surrogate)."]})
+        return data
 
 
 class ApiBlueprint(flask_smorest.Blueprint):

@@ -60,3 +60,54 @@ def test_html_pages_keep_html_errors(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert client.get("/").mimetype == "text/html"
+
+
+def test_hostile_json_is_refused_not_crashed(client: FlaskClient, admin: Headers) -> None:
+    json_headers = {**admin, "Content-Type": "application/json"}
+    for path, method in (
+        ("/api/v1/match", "post"),
+        ("/api/v1/therapists/t-1", "put"),
+        ("/api/v1/therapists/import", "post"),
+    ):
+        send = getattr(client, method)
+        assert_problem(send(path, data="[" * 100_000, headers=json_headers), 400)
+        assert_problem(
+            send(path, data='{"capacity": 1' + "0" * 5000 + "}", headers=json_headers),
+            400,
+        )
+
+
+def test_unpaired_surrogates_are_named(client: FlaskClient, admin: Headers) -> None:
+    from tests.conftest import BASE_PROFILE
+
+    headers = {**admin, "Content-Type": "application/json"}
+    body = '{"intake": {"jurisdiction": "US-CA"}, "record": true, "client_ref": "\\ud800"}'
+    problem = assert_problem(client.post("/api/v1/match", data=body, headers=headers), 422)
+    assert problem["errors"] == {"client_ref": ["Not valid Unicode (unpaired surrogate)."]}
+    import json
+
+    profile = json.dumps(dict(BASE_PROFILE, name="@@")).replace("@@", "\\ud800")
+    problem = assert_problem(
+        client.put("/api/v1/therapists/t-000123", data=profile, headers=headers), 422
+    )
+    assert "name" in problem["errors"]
+    problem = assert_problem(
+        client.post("/api/v1/therapists/import", data=f"[{profile}]", headers=headers), 422
+    )
+    assert "[0].name" in problem["errors"]
+    assert client.get("/api/v1/therapists/t-000123", headers=admin).status_code == 404
+
+
+def test_weight_errors_name_the_weight(client: FlaskClient, admin: Headers) -> None:
+    response = client.post(
+        "/api/v1/models",
+        headers={**admin, "Content-Type": "application/json"},
+        data='{"weights": {"modality": 1e400}, "intercept": 0.5}',
+    )
+    assert set(assert_problem(response, 422)["errors"]) == {"weights.modality"}
+
+
+def test_distance_needs_a_location(client: FlaskClient, admin: Headers) -> None:
+    body = {"intake": {"jurisdiction": "US-CA", "formats": ["in_person"], "max_distance_km": 10}}
+    problem = assert_problem(client.post("/api/v1/match", json=body, headers=admin), 422)
+    assert "intake.location" in problem["errors"]
