@@ -14,13 +14,14 @@ from matcher import outcomes
 from matcher.api.auth import current_key
 from matcher.api.blueprint import ApiBlueprint
 from matcher.fields import Number, StrictInteger
+from matcher.learning.instruments import INSTRUMENTS
 from matcher.profiles import ID_ERROR, ID_PATTERN, Strict
 from matcher.storage.tables import AllianceRating, Referral
 
 blp = ApiBlueprint(
     "outcomes", __name__, url_prefix="/api/v1/referrals", description="Referrals and alliance"
 )
-INSTRUMENTS = {"wai-sr": 12, "srs": 4}
+INSTRUMENT_KEYS = INSTRUMENTS  # the scoring keys: item counts, ranges, integer items
 
 
 class ReferralRequestSchema(Strict):
@@ -35,7 +36,7 @@ class ReferralRequestSchema(Strict):
 class RatingRequestSchema(Strict):
     """One session's alliance item scores (no wording: item numbers follow the instrument)."""
 
-    instrument = fields.String(required=True, validate=validate.OneOf(list(INSTRUMENTS)))
+    instrument = fields.String(required=True, validate=validate.OneOf(list(INSTRUMENT_KEYS)))
     session = StrictInteger(required=True, validate=validate.Range(1, 3))
     items = fields.List(
         Number(),
@@ -43,11 +44,22 @@ class RatingRequestSchema(Strict):
         metadata={"description": "WAI-SR: 12 integers 1..5; SRS: 4 numbers 0..10"},
     )
 
-    @validates_schema(skip_on_field_errors=True)
-    def _item_count(self, data: dict[str, Any], **_: Any) -> None:
-        wanted = INSTRUMENTS[data["instrument"]]
-        if len(data["items"]) != wanted:
-            raise FieldError(f"{data['instrument']} takes {wanted} items.", "items")
+    @validates_schema(skip_on_field_errors=False)
+    def _items_fit_the_instrument(self, data: dict[str, Any], **_: Any) -> None:
+        key = INSTRUMENT_KEYS.get(data.get("instrument", ""))
+        items = data.get("items")
+        if key is None or not isinstance(items, list):
+            return
+        if len(items) != key.n_items:
+            raise FieldError(f"{key.code} takes {key.n_items} items.", "items")
+        bad: dict[int, list[str]] = {}
+        for index, value in enumerate(items):
+            if not key.item_min <= value <= key.item_max:
+                bad[index] = [f"Must be {key.item_min:g}..{key.item_max:g}."]
+            elif key.integer_items and value != int(value):
+                bad[index] = ["Must be a whole number."]
+        if bad:
+            raise FieldError({"items": bad})
 
 
 class RatingSchema(Schema):

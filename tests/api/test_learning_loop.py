@@ -292,3 +292,19 @@ def test_ratings_feed_the_alliance_feature(
     # and it ranks first on an intake with no preferences.
     assert record_of["t-0"] > 0.5 > record_of["t-1"]
     assert results[0]["therapist_id"] == "t-0"
+
+
+def test_bad_rating_names_every_field(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    client.put("/api/v1/therapists/t-1", json=make_profile(id="t-1"), headers=admin)
+    shown = record(client, admin)
+    referral = client.post(
+        "/api/v1/referrals",
+        headers=admin,
+        json={"match_id": shown["match_id"], "therapist_id": "t-1"},
+    ).json
+    body = {"instrument": "wai-sr", "session": 9, "items": [0, 3, 2.5] + [3] * 9}
+    response = client.post(f"/api/v1/referrals/{referral['id']}/alliance", json=body, headers=admin)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"session", "items[0]", "items[2]"}
