@@ -44,6 +44,13 @@ class ModelListSchema(Schema):
     page_size = fields.Integer(required=True)
 
 
+class PageQuerySchema(Schema):
+    """Paging for a list."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
 class ModelRequestSchema(Strict):
     """A manual candidate."""
 
@@ -97,12 +104,15 @@ class Models(MethodView):
     """Model versions."""
 
     @blp.requires("admin")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, ModelListSchema)
-    def get(self) -> dict[str, Any]:
-        """Every version, newest first."""
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Every version, newest first, a page at a time."""
+        page, size = query["page"], query["page_size"]
         with _db().session() as session:
-            items = [_document(m) for m in stored.all_versions(session)]
-        return {"items": items, "total": len(items), "page": 1, "page_size": max(1, len(items))}
+            models = stored.all_versions(session)
+        items = [_document(m) for m in models[(page - 1) * size : page * size]]
+        return {"items": items, "total": len(models), "page": page, "page_size": size}
 
     @blp.requires("admin")
     @blp.arguments(ModelRequestSchema())

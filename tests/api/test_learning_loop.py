@@ -308,3 +308,18 @@ def test_bad_rating_names_every_field(
     response = client.post(f"/api/v1/referrals/{referral['id']}/alliance", json=body, headers=admin)
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"session", "items[0]", "items[2]"}
+
+
+def test_model_list_pages(client: FlaskClient, admin: Headers) -> None:
+    for n in range(3):
+        client.post(
+            "/api/v1/models",
+            headers=admin,
+            json={"weights": {"language": 0.01 * n}, "intercept": 0.5},
+        )
+    first = client.get("/api/v1/models?page_size=2", headers=admin).json
+    assert first["total"] == 4 and first["page_size"] == 2
+    assert [m["version"] for m in first["items"]] == [4, 3]
+    second = client.get("/api/v1/models?page=2&page_size=2", headers=admin).json
+    assert [m["version"] for m in second["items"]] == [2, 1]
+    assert client.get("/api/v1/models?page_size=101", headers=admin).status_code == 422
