@@ -48,9 +48,14 @@ def create_key(db: Database, *, name: str, scopes: Iterable[str]) -> tuple[ApiKe
     return record, secret
 
 
+def _plausible(secret: str) -> bool:
+    """Whether ``secret`` could be a key at all (so junk never reaches the database)."""
+    return secret.startswith(KEY_PREFIX) and len(secret) <= 200
+
+
 def authenticate(session: Session, *, secret: str) -> ApiKey | None:
     """The live key whose secret this is, or None."""
-    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+    if not _plausible(secret):
         return None
     return stored_keys.by_digest(session, digest=digest(secret))
 
@@ -68,7 +73,7 @@ class KeyCache:
 
     def authenticate(self, session_factory: Callable[[], Session], *, secret: str) -> ApiKey | None:
         """The live key for ``secret``, from the cache when it was looked up recently."""
-        if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        if not _plausible(secret):
             return None
         key_digest = digest(secret)
         now = time.monotonic()

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,18 +18,14 @@ from matcher.intake import normalise
 from matcher.outcomes import Candidate
 from matcher.scoring import (
     FEATURES,
-    ClientQuery,
     MatchOutcome,
-    Result,
     TherapistIndex,
     WeightSet,
-    eligible_ids,
-    feature_values,
+    evaluate,
     load_default,
     match,
+    top,
 )
-from matcher.scoring.engine import scores as score_rows
-from matcher.scoring.reasons import explain
 from matcher.storage import counters
 from matcher.storage import therapists as stored
 from matcher.storage.database import Database
@@ -99,7 +95,7 @@ class MatchService:
 
     def snapshot(self) -> Snapshot:
         """The current index and weights, refreshed first if the database moved on."""
-        revisions = counters.read_all_fast(self.db.engine)
+        revisions = counters.read_all(self.db.engine)
         current = self._snapshot
         if current is not None and current.revisions == revisions:
             return current
@@ -172,71 +168,36 @@ class MatchService:
         would not show. Every kept candidate carries the probability that it was shown under
         this policy, for inverse-propensity weighting.
         """
-        when = now or datetime.now(UTC)
-        intake = normalise(dict(intake))
         snap = self.snapshot()
-        greedy = match(snap.index, intake, snap.weights, limit=limit, now=when)
-        ids = eligible_ids(snap.index, intake, now=when)
-        if len(ids) == 0:
-            return RecordedMatch(greedy, snap, [], False, None)
-        values = feature_values(snap.index, intake, ids.tolist(), now=when)
-        scores = score_rows(values, snap.weights)
-        shown_count = min(limit, len(ids))
+        evaluation = evaluate(
+            snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
+        )
+        eligible = len(evaluation.score)
+        greedy = top(evaluation.score, limit)
+        if eligible == 0:
+            return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
         explore = exploration > 0 and rng.random() < exploration
-        outcome = greedy
-        if explore:
-            picked = rng.permutation(len(ids))[:shown_count]
-            outcome = self._explored(snap, intake, greedy, ids[picked], values[picked], when)
-        greedy_ids = {r.therapist_id for r in greedy.results}
-        shown_rank = {r.therapist_id: r.rank for r in outcome.results}
-        chance = shown_count / len(ids)
-        order = np.lexsort((ids, -scores))[:RECORDED_CANDIDATES]
-        kept = sorted(set(order.tolist()) | {int(np.flatnonzero(ids == t)[0]) for t in shown_rank})
+        shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
+        outcome = evaluation.outcome(shown)
+        # P(shown) under this policy: the ranking's top with 1 - exploration, a uniform sample
+        # of len(greedy) eligible therapists with exploration.
+        propensity = np.full(eligible, exploration * len(greedy) / eligible)
+        propensity[greedy] += 1 - exploration
+        rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
+        best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
+        ids = evaluation.ids
         candidates = [
             Candidate(
                 therapist_id=str(ids[i]),
-                rank=shown_rank.get(str(ids[i])),
-                score=float(scores[i]),
-                propensity=(1 - exploration) * (str(ids[i]) in greedy_ids) + exploration * chance,
-                features=dict(zip(FEATURES, values[i].tolist(), strict=True)),
+                rank=rank.get(i),
+                score=float(evaluation.score[i]),
+                propensity=float(propensity[i]),
+                features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
             )
-            for i in kept
+            for i in sorted(set(best.tolist()) | set(rank))
         ]
-        means = dict(zip(FEATURES, values.mean(axis=0).tolist(), strict=True))
+        means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
         return RecordedMatch(outcome, snap, candidates, explore, means)
-
-    def _explored(
-        self,
-        snap: Snapshot,
-        intake: dict[str, Any],
-        greedy: MatchOutcome,
-        ids: Any,
-        values: Any,
-        when: datetime,
-    ) -> MatchOutcome:
-        weights = snap.weights
-        w = weights.vector()
-        rows = np.array([snap.index.rows[str(t)] for t in ids], dtype=np.intp)
-        reasons = explain(snap.index, ClientQuery.from_intake(intake), rows, values, weights, when)
-        explored_scores = score_rows(values, weights)
-        results = [
-            Result(
-                rank=rank,
-                therapist_id=str(ids[pos]),
-                name=str(snap.index.names[rows[pos]]),
-                score=float(explored_scores[pos]),
-                contributions=dict(zip(FEATURES, (w * values[pos]).tolist(), strict=True)),
-                features=dict(zip(FEATURES, values[pos].tolist(), strict=True)),
-                reasons=reasons[pos],
-            )
-            for rank, pos in enumerate(range(len(ids)), start=1)
-        ]
-        return MatchOutcome(
-            eligible=greedy.eligible,
-            excluded=greedy.excluded,
-            relaxations=greedy.relaxations,
-            results=results,
-        )
 
     def readiness(self) -> str:
         """Readiness check: "ok" when the index is loaded (loading it if need be)."""

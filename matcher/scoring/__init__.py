@@ -1,12 +1,15 @@
 """The pure scoring core: features, weights, the therapist index, filters, ranking, reasons."""
 
 from matcher.scoring.engine import (
+    Evaluation,
     MatchOutcome,
     Result,
     eligible_ids,
+    evaluate,
     feature_values,
     match,
     scores,
+    top,
 )
 from matcher.scoring.features import (
     DEFAULT_RADIUS_KM,
@@ -29,11 +32,13 @@ __all__ = [
     "PRIOR_ALLIANCE",
     "RELAXABLE_FILTERS",
     "ClientQuery",
+    "Evaluation",
     "MatchOutcome",
     "Result",
     "TherapistIndex",
     "WeightSet",
     "eligible_ids",
+    "evaluate",
     "explain",
     "feature_values",
     "load_default",
@@ -41,4 +46,5 @@ __all__ = [
     "models_dir",
     "rank_discount",
     "scores",
+    "top",
 ]

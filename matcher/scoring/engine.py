@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.scoring.features import FEATURES, ClientQuery, feature_matrix
-from matcher.scoring.filters import screen
+from matcher.scoring.filters import Screening, screen
 from matcher.scoring.index import Floats, Rows, TherapistIndex
 from matcher.scoring.reasons import explain
 from matcher.scoring.weights import WeightSet
@@ -70,6 +70,71 @@ def top(score: Floats, limit: int) -> Rows:
     return candidates[np.lexsort((candidates, -score[candidates]))]
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """One intake screened and scored once: every eligible row, its features and its score."""
+
+    index: TherapistIndex
+    query: ClientQuery
+    when: datetime
+    weights: WeightSet
+    screening: Screening
+    values: Floats  # (eligible, FEATURES) in row order
+    score: Floats
+
+    @property
+    def ids(self) -> npt.NDArray[np.str_]:
+        """The eligible therapists' ids, aligned with ``values`` and ``score``."""
+        return self.index.ids[self.screening.rows]
+
+    def results(self, positions: Rows) -> list[Result]:
+        """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
+        rows = self.screening.rows[positions]
+        reasons = explain(
+            self.index, self.query, rows, self.values[positions], self.weights, self.when
+        )
+        w = self.weights.vector()
+        return [
+            Result(
+                rank=rank,
+                therapist_id=str(self.index.ids[row]),
+                name=str(self.index.names[row]),
+                score=float(self.score[pos]),
+                contributions=dict(zip(FEATURES, (w * self.values[pos]).tolist(), strict=True)),
+                features=dict(zip(FEATURES, self.values[pos].tolist(), strict=True)),
+                reasons=reasons[rank - 1],
+            )
+            for rank, (pos, row) in enumerate(
+                zip(positions.tolist(), rows.tolist(), strict=True), 1
+            )
+        ]
+
+    def outcome(self, positions: Rows) -> MatchOutcome:
+        """The match answer showing the eligible ``positions`` given, ranked in that order."""
+        return MatchOutcome(
+            eligible=len(self.screening.rows),
+            excluded=self.screening.excluded,
+            relaxations=list(self.screening.relaxations),
+            results=self.results(positions),
+        )
+
+
+def evaluate(
+    index: TherapistIndex,
+    intake: Mapping[str, Any],
+    weights: WeightSet,
+    *,
+    limit: int = 10,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Screen an intake and score every therapist who passes the hard filters."""
+    when = _instant(now)
+    q = ClientQuery.from_intake(intake)
+    screening = screen(index, q, when, limit=limit)
+    values = feature_matrix(index, q, screening.rows, when)
+    return Evaluation(index, q, when, weights, screening, values, scores(values, weights))
+
+
 def match(
     index: TherapistIndex,
     intake: Mapping[str, Any],
@@ -79,33 +144,8 @@ def match(
     now: datetime | None = None,
 ) -> MatchOutcome:
     """Rank the therapists who pass every hard filter for this intake."""
-    when = _instant(now)
-    q = ClientQuery.from_intake(intake)
-    screening = screen(index, q, when, limit=limit)
-    values = feature_matrix(index, q, screening.rows, when)
-    score = scores(values, weights)
-    w = weights.vector()
-    shown = top(score, limit)
-    rows = screening.rows[shown]
-    reasons = explain(index, q, rows, values[shown], weights, when)
-    results = [
-        Result(
-            rank=rank,
-            therapist_id=str(index.ids[row]),
-            name=str(index.names[row]),
-            score=float(score[pos]),
-            contributions=dict(zip(FEATURES, (w * values[pos]).tolist(), strict=True)),
-            features=dict(zip(FEATURES, values[pos].tolist(), strict=True)),
-            reasons=reasons[rank - 1],
-        )
-        for rank, (pos, row) in enumerate(zip(shown.tolist(), rows.tolist(), strict=True), 1)
-    ]
-    return MatchOutcome(
-        eligible=len(screening.rows),
-        excluded=screening.excluded,
-        relaxations=list(screening.relaxations),
-        results=results,
-    )
+    evaluation = evaluate(index, intake, weights, limit=limit, now=now)
+    return evaluation.outcome(top(evaluation.score, limit))
 
 
 def feature_values(

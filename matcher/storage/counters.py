@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -26,13 +26,7 @@ def bump(session: Session, *, name: str) -> int:
     return int(value)
 
 
-def read_all(session: Session) -> dict[str, int]:
-    """Every counter's current value."""
-    rows = session.execute(select(col(Counter.name), col(Counter.value))).all()
-    return {name: int(value) for name, value in rows}
-
-
-def read_all_fast(engine: Engine) -> dict[str, int]:
+def read_all(engine: Engine) -> dict[str, int]:
     """Every counter's value through a pooled connection, without an ORM session.
 
     Every match request asks this once, so it skips the session machinery.
