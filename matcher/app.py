@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
 
     db = Database(settings.resolved_database_url(app.instance_path))
     matching = MatchService(
-        db, weights=model_versions.active_weights, alliance=outcomes.alliance_feature_values
+        db, weights=model_versions.active_weights, alliance=outcomes.AllianceRecordSource()
     )
     # Licensed item wording, only when an organisation points the service at its own file.
     wording = load_wording(settings.instrument_wording) if settings.instrument_wording else {}

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 RECORDED_CANDIDATES = 100
 
 WeightSource = Callable[[Session], WeightSet]
-AllianceSource = Callable[[Session], Mapping[str, float]]
+AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
 
 
 def default_weights(_session: Session) -> WeightSet:
@@ -125,16 +125,18 @@ class MatchService:
                     removed = [r.id for r in rows if not r.active]
                     index = index.with_changes(upserts, removed)
                     changed = len(rows)
-            if self._alliance_source is not None:
-                alliance_changed = current is None or current.revisions.get(
-                    counters.ALLIANCE
-                ) != revisions.get(counters.ALLIANCE)
-                if alliance_changed:
-                    index = index.with_alliance(self._alliance_source(session))
             model_changed = current is None or current.revisions.get(
                 counters.MODELS
             ) != revisions.get(counters.MODELS)
             weights = self._weights_source(session) if model_changed else current.weights  # type: ignore[union-attr]
+            # Records are what the ratings show beyond the active model's match features, so
+            # they are re-estimated when ratings arrive and when another model is activated.
+            if self._alliance_source is not None:
+                alliance_changed = current is None or current.revisions.get(
+                    counters.ALLIANCE
+                ) != revisions.get(counters.ALLIANCE)
+                if alliance_changed or model_changed:
+                    index = index.with_alliance(self._alliance_source(session, weights))
         log.info(
             "matching index refreshed: %d therapists, %d changed, model v%d, %.0f ms",
             len(index),

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from matcher.learning import scale
 from matcher.learning.instruments import score_items
 from matcher.learning.record import estimate_records
-from matcher.scoring import FEATURES, MatchOutcome
+from matcher.learning.scale import ReferralAlliance
+from matcher.scoring import FEATURES, MatchOutcome, WeightSet
+from matcher.scoring.index import Floats
 from matcher.storage import counters
 from matcher.storage import outcomes as stored
 from matcher.storage.database import Database
@@ -216,10 +220,49 @@ def rate(
     return rating, True
 
 
-def alliance_feature_values(session: Session) -> dict[str, float]:
-    """Every rated therapist's ``alliance`` feature: its shrunken early-alliance record."""
-    rows = stored.referral_means(session)
-    if not rows:
-        return {}
-    therapists, means = zip(*rows, strict=True)
-    return estimate_records(list(therapists), list(means)).feature_values()
+def referral_alliance(session: Session) -> ReferralAlliance:
+    """Every rated referral's mean early alliance, on the one scale shared by all instruments."""
+    rows = stored.rating_scores(session)
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    return scale.referral_alliance(*columns)
+
+
+MATCH_FEATURES = tuple(name for name in FEATURES if name != "alliance")
+
+
+def match_values(features: Mapping[str, float]) -> Floats:
+    """A pair's match features (every feature but ``alliance``) as an array."""
+    return np.array([float(features.get(name, 0.0)) for name in MATCH_FEATURES])
+
+
+class AllianceRecordSource:
+    """The ``alliance`` feature per rated therapist: its shrunken early-alliance record.
+
+    A record is estimated from what each referral's alliance showed beyond the match features'
+    part of the score under the model in force, at the values the pair had when it was matched.
+    Otherwise a therapist the ranking lifts on its record alone, and so shown to less well-matched
+    clients, would look worse than one shown only to well-matched clients. A referral's features
+    never change, so they are read once and kept; the ratings are read on every call.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, Floats] = {}
+
+    def __call__(self, session: Session, weights: WeightSet) -> dict[str, float]:
+        """Records for every rated therapist, beyond the match part of ``weights``."""
+        rated = referral_alliance(session)
+        if not len(rated.mean):
+            return {}
+        referrals = rated.referral_ids.tolist()
+        missing = [r for r in referrals if r not in self._values]
+        for referral, features in stored.referral_features(session, missing):
+            self._values[referral] = match_values(features)
+        blank = np.zeros(len(MATCH_FEATURES))
+        values = np.stack([self._values.get(r, blank) for r in referrals])
+        expected = values @ np.array([weights.weights[name] for name in MATCH_FEATURES])
+        return estimate_records(rated.therapist_ids, rated.mean - expected).feature_values()
+
+
+def alliance_feature_values(session: Session, weights: WeightSet) -> dict[str, float]:
+    """Every rated therapist's ``alliance`` feature, read afresh (``AllianceRecordSource``)."""
+    return AllianceRecordSource()(session, weights)

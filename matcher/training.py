@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher import model_versions
+from matcher import model_versions, outcomes
 from matcher.learning.evaluation import NotEnoughRatings, check_enough, evaluate
+from matcher.learning.record import ALLIANCE_SPAN
 from matcher.scoring import FEATURES
 from matcher.storage import outcomes as stored
 from matcher.storage.database import Database
@@ -19,6 +20,12 @@ from matcher.storage.tables import ModelVersion
 # One session's rating has dependability about .77; the mean of n sessions is more dependable
 # (Spearman-Brown), as Crits-Christoph et al. (2011) found for averaged alliance ratings.
 SESSION_DEPENDABILITY = 0.77
+# The alliance record is itself an empirical-Bayes estimate of how much better than average a
+# therapist's clients rate the early alliance, on the scale learning uses; at a weight of
+# ALLIANCE_SPAN its contribution is exactly that estimate, so that weight is held, not fitted.
+# Fitted from the values records had at match time (often from no rating at all) it was noise:
+# in the simulator its standard error was 0.04 to 0.10 against a value of 0.2.
+HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
 # Inverse-propensity weights are clipped (Swaminathan & Joachims 2015 clip too) so a few
 # explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
 MAX_IPW = 5.0
@@ -28,7 +35,11 @@ __all__ = ["NotEnoughRatings", "TrainingData", "train", "training_data"]
 
 @dataclass(frozen=True)
 class TrainingData:
-    """One row per rated referral: its features at match time and its mean early alliance."""
+    """One row per rated referral: its features at match time and its mean early alliance.
+
+    The alliance is the mean of the referral's ratings on the scale shared by all instruments
+    (``matcher.learning.scale``), not the contract's per-instrument 0..1 score.
+    """
 
     features: npt.NDArray[np.float64]
     baseline: npt.NDArray[np.float64]  # the mean features of each rating's eligible pool
@@ -48,27 +59,31 @@ def training_data(db: Database) -> TrainingData:
     """Gather every rated referral with the features its pair had when the match was made."""
     with db.session() as session:
         rows = stored.rated_referrals(session)
+        rated = outcomes.referral_alliance(session)
+    # Both are ordered by referral id; a rating stored in between would add a referral to one.
+    position = {referral: i for i, referral in enumerate(rated.referral_ids.tolist())}
+    rows = [(ref, means) for ref, means in rows if ref.id in position]
+    keep = np.array([position[ref.id] for ref, _ in rows], dtype=np.intp)
     features = np.array(
-        [[float(ref.features.get(name, 0.0)) for name in FEATURES] for ref, _, _, _ in rows],
+        [[float(ref.features.get(name, 0.0)) for name in FEATURES] for ref, _ in rows],
         dtype=np.float64,
     ).reshape(len(rows), len(FEATURES))
     overall = features.mean(axis=0) if len(rows) else np.zeros(len(FEATURES))
     baseline = np.array(
         [
             [float(means[name]) for name in FEATURES] if means else overall.tolist()
-            for _, _, _, means in rows
+            for _, means in rows
         ],
         dtype=np.float64,
     ).reshape(len(rows), len(FEATURES))
-    alliance = np.array([mean for _, mean, _, _ in rows], dtype=np.float64)
-    counts = np.array([n for _, _, n, _ in rows], dtype=np.float64)
-    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _, _, _ in rows])
+    counts = rated.ratings[keep].astype(np.float64)
+    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _ in rows])
     weight = (1.0 / propensity) * dependability(counts) / SESSION_DEPENDABILITY
     return TrainingData(
         features=features,
         baseline=baseline,
-        alliance=alliance,
-        therapists=np.array([ref.therapist_id for ref, _, _, _ in rows], dtype=np.str_),
+        alliance=rated.mean[keep],
+        therapists=np.array([ref.therapist_id for ref, _ in rows], dtype=np.str_),
         sample_weight=weight,
         n_ratings=int(counts.sum()),
     )
@@ -121,6 +136,7 @@ def train(
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
         baseline=data.baseline,
+        learner_params={"fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]},
     )
     # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
     # folds; its fit is the candidate.
@@ -132,6 +148,7 @@ def train(
     evaluation["n_therapists"] = n_therapists
     evaluation["compared_with_version"] = active.version
     evaluation["alpha"] = float(learned["alpha"])
+    evaluation["held_weights"] = dict(HELD_WEIGHTS)
     evaluation["warnings"] = list(evaluation.get("warnings", [])) + notes
     say("storing the candidate")
     return model_versions.create_candidate(

@@ -145,7 +145,9 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
     fitted intercept is never penalised; ``alphas`` absolute penalties (None: RELATIVE_ALPHAS times
     the data's scale); ``cv`` folds (an int, a splitter or an iterable of (train, test) splits);
     ``n_bootstrap`` cluster-bootstrap resamples for ``coef_interval_`` (0: no interval);
-    ``interval`` its coverage; ``random_state`` for the folds and the bootstrap.
+    ``interval`` its coverage; ``random_state`` for the folds and the bootstrap; ``fixed_coef``
+    weights held at given values rather than fitted (one entry per feature, NaN where the weight
+    is fitted; None: all fitted), with an interval of exactly that value.
     """
 
     def __init__(
@@ -157,6 +159,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         n_bootstrap: int = 200,
         interval: float = 0.95,
         random_state: Any = None,
+        fixed_coef: Any = None,
     ) -> None:
         self.prior_coef = prior_coef
         self.prior_intercept = prior_intercept
@@ -165,6 +168,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         self.n_bootstrap = n_bootstrap
         self.interval = interval
         self.random_state = random_state
+        self.fixed_coef = fixed_coef
 
     def _check_params(self, p: int) -> Floats:
         """Validate the parameters; return the prior coefficients."""
@@ -182,6 +186,16 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         if prior.shape != (p,) or not np.isfinite(prior).all() or (prior < 0).any():
             raise ValueError(f"prior_coef must be {p} finite numbers >= 0.")
         return prior
+
+    def _check_fixed(self, p: int) -> Floats:
+        """The held weights: NaN where a weight is fitted, else its value (finite, >= 0)."""
+        if self.fixed_coef is None:
+            return np.full(p, np.nan)
+        fixed = np.asarray(self.fixed_coef, dtype=np.float64)
+        held = fixed[~np.isnan(fixed)]
+        if fixed.shape != (p,) or not np.isfinite(held).all() or (held < 0).any():
+            raise ValueError(f"fixed_coef must be {p} entries, each NaN or a finite number >= 0.")
+        return fixed
 
     def _alpha_grid(self, full: Floats, p: int) -> Floats:
         """The penalties to try: given ones, or the relative grid scaled to the data."""
@@ -284,24 +298,26 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         target = np.asarray(target, dtype=np.float64)
         n, p = x.shape
-        prior = self._check_params(p)
+        prior_full = self._check_params(p)
+        fixed = self._check_fixed(p)
+        held = ~np.isnan(fixed)
         weight = checked_weights(sample_weight, n)
         codes = group_codes(groups, n)
         rng = check_random_state(self.random_state)
+        # Held weights become an offset; the rest are fitted on the remaining columns.
+        free = x[:, ~held]
+        offset = x[:, held] @ fixed[held]
+        prior = prior_full[~held]
         # Centre by the weighted means once: same solution, better-conditioned cross-products.
         total = weight.sum()
-        x_shift = weight @ x / total
-        y_shift = float(weight @ target / total)
-        z = np.column_stack([np.ones(n), x - x_shift, target - y_shift])
-        prior_intercept = (
-            None
-            if self.prior_intercept is None
-            else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
-        )
+        x_shift = weight @ free / total
+        rest = target - offset
+        y_shift = float(weight @ rest / total)
+        z = np.column_stack([np.ones(n), free - x_shift, rest - y_shift])
         full = sufficient_stats(z, weight)
-        alphas = self._alpha_grid(full, p)
+        alphas = self._alpha_grid(full, len(prior))
         splits = self._splits(x, target, groups, codes, rng)
-        mse, prior_mse = self._cross_validate(z, weight, splits, alphas, prior, prior_intercept)
+        mse, _ = self._cross_validate(z, weight, splits, alphas, prior, None)
         if np.isnan(mse).all():  # too little data to cross-validate: stay near the prior
             alpha = float(alphas.max())
         else:
@@ -309,17 +325,39 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
             # Ties go to the larger penalty: no evidence to move away from the weights in force.
             alpha = float(alphas[mse <= best + 1e-12 * abs(best)].max())
         intercept, coef = solve(full, alpha, prior)
-        self.coef_ = coef
+        self.coef_ = np.where(held, fixed, 0.0)
+        self.coef_[~held] = coef
         self.intercept_ = intercept + y_shift - float(x_shift @ coef)
         self.alpha_ = alpha
-        self.cv_results_ = {"alphas": alphas, "mean_mse": mse, "prior_mse": prior_mse}
+        self.cv_results_ = {
+            "alphas": alphas,
+            "mean_mse": mse,
+            "prior_mse": self._prior_mse(x, target, weight, splits, prior_full),
+        }
         if self.n_bootstrap:
             low, high = (1 - self.interval) / 2, (1 + self.interval) / 2
-            draws = self._bootstrap(z, weight, codes, alpha, prior, rng)
+            draws = np.tile(np.where(held, fixed, 0.0), (int(self.n_bootstrap), 1))
+            draws[:, ~held] = self._bootstrap(z, weight, codes, alpha, prior, rng)
             self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
         else:
             self.coef_interval_ = np.full((p, 2), np.nan)
         return self
+
+    def _prior_mse(
+        self, x: Floats, target: Floats, weight: Floats, splits: list[Split], prior: Floats
+    ) -> float:
+        """Weighted held-out MSE of the weights in force (with their intercept, if given)."""
+        total = weight.sum()
+        x_shift = weight @ x / total
+        y_shift = float(weight @ target / total)
+        z = np.column_stack([np.ones(len(target)), x - x_shift, target - y_shift])
+        intercept = (
+            None
+            if self.prior_intercept is None
+            else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
+        )
+        _, prior_mse = self._cross_validate(z, weight, splits, np.empty(0), prior, intercept)
+        return prior_mse
 
     def predict(self, X: Any) -> Floats:  # noqa: N803
         """Predicted early alliance: intercept + X @ coef."""

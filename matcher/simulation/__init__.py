@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.engine import make_url
 
-from matcher import model_versions, training
+from matcher import model_versions, outcomes, training
 from matcher.simulation import report as reporting
 from matcher.simulation import world as truth
 from matcher.simulation.play import SHOWN, DatabaseNotEmpty, Progress, open_service, play
@@ -116,22 +116,27 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
         with _timed(timing, "training"):
             candidate = _train(db, config, progress)
         with _timed(timing, "evaluation"), db.session() as session:
-            # Both rankings use the same index; only the weights differ (nothing is activated).
             models = {
                 "default": model_versions.active_weights(session),
                 "learned": model_versions.as_weight_set(candidate),
             }
+            # Nothing is activated: the learned model is given the records it would have once
+            # active (estimated beyond its own match weights); the directory is the same.
+            left = service.snapshot().index
+            learned_records = outcomes.alliance_feature_values(session, models["learned"])
+            after_play = {"default": left, "learned": left.with_alliance(learned_records)}
+            listed = {
+                name: index.with_changes(world.profiles) for name, index in after_play.items()
+            }
             newcomers = [world.client(evaluation_rng) for _ in range(config.evaluation_clients)]
-            comparison = reporting.compare(
-                world,
-                service.snapshot().index,
-                newcomers,
-                models,
-                rng=evaluation_rng,
-                progress=progress,
-            )
+            comparisons = [
+                reporting.compare(
+                    world, indexes, newcomers, models, rng=evaluation_rng, progress=progress
+                )
+                for indexes in (listed, after_play)
+            ]
     weights = reporting.weight_table(
-        models["default"], models["learned"], comparison.oracle_weights
+        models["default"], models["learned"], comparisons[0].oracle_weights
     )
     settings = asdict(config)
     settings["jurisdictions"] = list(config.jurisdictions)
@@ -139,7 +144,8 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
     return SimulationReport(
         config=settings,
         counts=counts,
-        comparison=comparison,
+        comparison=comparisons[0],
+        comparison_after_play=comparisons[1],
         weights=weights,
         rank_correlation=reporting.rank_correlation(weights),
         candidate=reporting.candidate_summary(candidate),

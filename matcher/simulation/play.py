@@ -49,7 +49,7 @@ def open_service(db: Database, profiles: Sequence[dict[str, Any]]) -> MatchServi
     model_versions.ensure_default(db)
     directory.import_profiles(db, profiles=directory.validate_records(profiles))
     return MatchService(
-        db, weights=model_versions.active_weights, alliance=outcomes.alliance_feature_values
+        db, weights=model_versions.active_weights, alliance=outcomes.AllianceRecordSource()
     )
 
 

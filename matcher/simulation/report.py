@@ -1,10 +1,16 @@
 """The comparison on new clients, and the report: what each model's top 5 is truly worth.
 
-For each evaluation client the eligible therapists are taken from the service's index as it
-stands after the play, and the mean TRUE expected alliance (no noise; the client effect v_c is
-left out since it cancels in every comparison) of five therapists is computed: the top 5 by each
-model, the best possible 5 (by the truth), and 5 at random (the pool mean, the exact expectation).
-A model's captured share is (model - random) / (best - random), over the means across clients.
+For each evaluation client the eligible therapists are taken from the service's index, and the
+mean TRUE expected alliance (no noise; the client effect v_c is left out since it cancels in every
+comparison) of five therapists is computed: the top 5 by each model, the best possible 5 (by the
+truth), and 5 at random (the pool mean, the exact expectation). A model's captured share is
+(model - random) / (best - random), over the means across clients.
+
+Each model ranks with the therapist records it would have once active (records are estimated
+beyond the match features of the model in force). The comparison is made twice: on the directory
+with the slots it lists (the play fills slots in an instant, where in use clients finish and
+slots reopen), and on the slots left after the play, which leaves out many of the therapists the
+service knows best, since the ranking sent them the most clients.
 """
 
 from __future__ import annotations
@@ -59,19 +65,24 @@ class Comparison:
 
 @dataclass
 class _Pool:
-    values: Floats
+    values: dict[str, Floats]  # per model: its feature rows (the alliance records differ)
     truth: Floats
     therapist_effect: Floats
 
 
 def _pools(
-    world: World, index: TherapistIndex, clients: Sequence[SimClient], progress: Progress | None
+    world: World,
+    indexes: Mapping[str, TherapistIndex],
+    clients: Sequence[SimClient],
+    progress: Progress | None,
 ) -> tuple[list[_Pool], int]:
-    """Each client's eligible therapists: feature rows, true alliance without v_c, and u_t."""
+    """Each client's eligible therapists: feature rows per model, truth without v_c, and u_t."""
     loader, pools, skipped = IntakeSchema(), [], 0
+    # Models differ only in their therapists' alliance records, never in who is eligible.
+    first = next(iter(indexes.values()))
     for number, client in enumerate(clients, start=1):
         intake = normalise(loader.load(client.intake))
-        ids = eligible_ids(index, intake, now=SIMULATED_NOW).tolist()
+        ids = eligible_ids(first, intake, now=SIMULATED_NOW).tolist()
         if len(ids) <= TOP:
             skipped += 1
         else:
@@ -79,7 +90,10 @@ def _pools(
             truth = [true_alliance(client, t) - client.effect for t in people]
             pools.append(
                 _Pool(
-                    values=feature_values(index, intake, ids, now=SIMULATED_NOW),
+                    values={
+                        name: feature_values(index, intake, ids, now=SIMULATED_NOW)
+                        for name, index in indexes.items()
+                    },
                     truth=np.asarray(truth),
                     therapist_effect=np.asarray([t.effect for t in people]),
                 )
@@ -89,9 +103,9 @@ def _pools(
     return pools, skipped
 
 
-def _oracle(pools: Sequence[_Pool]) -> tuple[Floats, float | None]:
+def _oracle(pools: Sequence[_Pool], model: str) -> tuple[Floats, float | None]:
     """Non-negative weights that best fit the truth within clients, and the R^2 they reach."""
-    x = np.vstack([p.values - p.values.mean(axis=0) for p in pools])
+    x = np.vstack([p.values[model] - p.values[model].mean(axis=0) for p in pools])
     y = np.concatenate([p.truth - p.truth.mean() for p in pools])
     coef, _ = nnls(x, y)
     total = float(y @ y)
@@ -100,16 +114,16 @@ def _oracle(pools: Sequence[_Pool]) -> tuple[Floats, float | None]:
 
 
 def _top_means(
-    pools: Sequence[_Pool], models: Mapping[str, WeightSet], oracle: Floats
+    pools: Sequence[_Pool], models: Mapping[str, WeightSet], oracle: Floats, oracle_model: str
 ) -> dict[str, Floats]:
     """Per client, the mean truth of each ranking's top 5 (random: the pool mean)."""
     picked: dict[str, list[float]] = {name: [] for name in RANKINGS}
     for pool in pools:
         truth = pool.truth
         orders = {
-            "default": top(scores(pool.values, models["default"]), TOP),
-            "learned": top(scores(pool.values, models["learned"]), TOP),
-            "oracle": top(pool.values @ oracle, TOP),
+            "default": top(scores(pool.values["default"], models["default"]), TOP),
+            "learned": top(scores(pool.values["learned"], models["learned"]), TOP),
+            "oracle": top(pool.values[oracle_model] @ oracle, TOP),
             "match_only": np.argsort(-(truth - pool.therapist_effect), kind="stable")[:TOP],
             "best": np.argsort(-truth, kind="stable")[:TOP],
         }
@@ -147,19 +161,23 @@ def _shares(
 
 def compare(
     world: World,
-    index: TherapistIndex,
+    indexes: Mapping[str, TherapistIndex],
     clients: Sequence[SimClient],
     models: Mapping[str, WeightSet],
     *,
     rng: np.random.Generator,
     progress: Progress | None = None,
 ) -> Comparison:
-    """Rank every evaluation client's pool by each model and by the truth; compare the top 5."""
-    pools, skipped = _pools(world, index, clients, progress)
+    """Rank every evaluation client's pool by each model and by the truth; compare the top 5.
+
+    ``indexes`` holds, per model ("default", "learned"), the index with the alliance records that
+    model would have; the oracle's weights are fitted on the learned model's features.
+    """
+    pools, skipped = _pools(world, indexes, clients, progress)
     if not pools:
         raise ValueError(f"No evaluation client had more than {TOP} eligible therapists.")
-    oracle, r2 = _oracle(pools)
-    per_client = _top_means(pools, models, oracle)
+    oracle, r2 = _oracle(pools, "learned")
+    per_client = _top_means(pools, models, oracle, "learned")
     shares, intervals = _shares(per_client, rng)
     return Comparison(
         clients=len(pools),
@@ -236,7 +254,8 @@ class SimulationReport:
 
     config: dict[str, Any]
     counts: PlayCounts
-    comparison: Comparison
+    comparison: Comparison  # on the directory's listed slots
+    comparison_after_play: Comparison  # on the slots left after the play
     weights: dict[str, dict[str, float | None]]
     rank_correlation: float | None
     candidate: dict[str, Any]
@@ -295,7 +314,7 @@ def _played(r: SimulationReport) -> list[str]:
 
 
 def _compared(r: SimulationReport) -> list[str]:
-    k, cand = r.comparison, r.candidate
+    cand = r.candidate
     learned, active = cand["heldout"]["learned"], cand["heldout"]["active"]
     lines = [
         f"Learned candidate v{cand['version']}: {cand['n_ratings']:,} ratings, "
@@ -303,7 +322,19 @@ def _compared(r: SimulationReport) -> list[str]:
         f"held-out RMSE {_num(learned['rmse'], 4)} (default {_num(active['rmse'], 4)}), "
         f"within-therapist rho {_num(learned['spearman_within_therapist'], 2)} "
         f"(default {_num(active['spearman_within_therapist'], 2)})",
-        f"Evaluation: {k.clients:,} new clients with more than {TOP} eligible "
+    ]
+    lines += _ranked(r.comparison, "the directory's listed slots")
+    lines += _ranked(r.comparison_after_play, "the slots left after the play")
+    lines.append(
+        "  (oracle: the best non-negative weights on the 11 features; match effects: the truth "
+        "without therapist effects u_t)"
+    )
+    return lines
+
+
+def _ranked(k: Comparison, slots: str) -> list[str]:
+    lines = [
+        f"Evaluation on {slots}: {k.clients:,} new clients with more than {TOP} eligible "
         f"(mean pool {k.mean_pool:.0f}; {k.skipped} skipped). Mean true alliance of the top {TOP}:",
     ]
     labels = {
@@ -321,10 +352,6 @@ def _compared(r: SimulationReport) -> list[str]:
             spread = f" ({_pct(interval[0])}-{_pct(interval[1])})" if interval else ""
             share = f"  captures {_pct(k.shares[name])}{spread} of the best lift"
         lines.append(f"  {labels[name]:<15} {k.means[name]:.4f}{share}")
-    lines.append(
-        "  (oracle: the best non-negative weights on the 11 features; match effects: the truth "
-        "without therapist effects u_t)"
-    )
     return lines
 
 

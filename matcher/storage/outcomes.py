@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from matcher.storage.tables import (
@@ -70,38 +70,40 @@ def rating_for(
     ).scalar_one_or_none()
 
 
-def rated_referrals(
-    session: Session,
-) -> list[tuple[Referral, float, int, dict[str, float] | None]]:
-    """Every rated referral: itself, its mean 0..1 score, its ratings, its match's feature means."""
-    means = (
-        select(
-            col(AllianceRating.referral_id),
-            func.avg(col(AllianceRating.score)).label("mean"),
-            func.count().label("n"),
-        )
-        .group_by(col(AllianceRating.referral_id))
-        .subquery()
-    )
+def rated_referrals(session: Session) -> list[tuple[Referral, dict[str, float] | None]]:
+    """Every rated referral, by id, with its match's eligible-pool feature means."""
+    rated = select(col(AllianceRating.referral_id)).distinct().subquery()
     rows = session.execute(
-        select(Referral, means.c.mean, means.c.n, col(MatchRecord.feature_means))
-        .join(means, means.c.referral_id == col(Referral.id))
+        select(Referral, col(MatchRecord.feature_means))
+        .join(rated, rated.c.referral_id == col(Referral.id))
         .join(MatchRecord, col(MatchRecord.id) == col(Referral.match_id))
         .order_by(col(Referral.id))
     ).all()
-    return [(row[0], float(row[1]), int(row[2]), row[3]) for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
-def referral_means(session: Session) -> list[tuple[str, float]]:
-    """(therapist id, mean 0..1 alliance) for every rated referral."""
-    means = (
-        select(col(AllianceRating.referral_id), func.avg(col(AllianceRating.score)).label("mean"))
-        .group_by(col(AllianceRating.referral_id))
-        .subquery()
-    )
+def rating_scores(session: Session) -> list[tuple[str, str, str, float]]:
+    """(referral id, therapist id, instrument, 0..1 score) for every stored rating."""
     rows = session.execute(
-        select(col(Referral.therapist_id), means.c.mean).join(
-            means, means.c.referral_id == col(Referral.id)
-        )
+        select(
+            col(AllianceRating.referral_id),
+            col(Referral.therapist_id),
+            col(AllianceRating.instrument),
+            col(AllianceRating.score),
+        ).join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
     ).all()
-    return [(str(therapist), float(mean)) for therapist, mean in rows]
+    return [(str(r), str(t), str(i), float(s)) for r, t, i, s in rows]
+
+
+def referral_features(
+    session: Session, referral_ids: Sequence[str]
+) -> list[tuple[str, dict[str, float]]]:
+    """(referral id, feature values at match time) for the given referrals."""
+    out: list[tuple[str, dict[str, float]]] = []
+    for start in range(0, len(referral_ids), 1000):  # well under every backend's bound limit
+        chunk = list(referral_ids[start : start + 1000])
+        rows = session.execute(
+            select(col(Referral.id), col(Referral.features)).where(col(Referral.id).in_(chunk))
+        ).all()
+        out.extend((str(referral), dict(features or {})) for referral, features in rows)
+    return out

@@ -85,6 +85,10 @@ def test_loop_end_to_end(client: FlaskClient, admin: Headers, make_profile: Prof
     assert {"learned", "active"} <= set(evaluation["heldout"])
     assert set(evaluation["coef_interval"]) >= {"language", "modality"}
     assert isinstance(evaluation["warnings"], list)
+    # The alliance record is already on the alliance scale: its weight is held, not fitted.
+    assert evaluation["held_weights"] == {"alliance": 0.2}
+    assert candidate["weights"]["alliance"] == 0.2
+    assert evaluation["coef_interval"]["alliance"] == {"weight": 0.2, "low": 0.2, "high": 0.2}
     # The language effect is what the ratings carry: it must come out as the biggest weight.
     assert max(candidate["weights"], key=candidate["weights"].get) == "language"
 
@@ -292,6 +296,42 @@ def test_ratings_feed_the_alliance_feature(
     # and it ranks first on an intake with no preferences.
     assert record_of["t-0"] > 0.5 > record_of["t-1"]
     assert results[0]["therapist_id"] == "t-0"
+
+
+def test_records_count_what_the_match_did_not_explain(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    """Equal ratings: the therapist whose clients had no language match has the better record."""
+    for n, languages in enumerate((["en", "es"], ["en"], ["en"], ["en"])):
+        client.put(
+            f"/api/v1/therapists/t-{n}",
+            json=make_profile(id=f"t-{n}", languages=languages, capacity=50),
+            headers=admin,
+        )
+    rng = np.random.default_rng(5)
+    for n in range(4):
+        for _ in range(6):
+            # Every client asks for Spanish; only t-0 offers it (language feature 1, else 0).
+            shown = record(client, admin, languages=["es"])
+            referral = client.post(
+                "/api/v1/referrals",
+                headers=admin,
+                json={"match_id": shown["match_id"], "therapist_id": f"t-{n}"},
+            )
+            level = 4.0 if n < 2 else 3.0
+            client.post(
+                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                headers=admin,
+                json={
+                    "instrument": "wai-sr",
+                    "session": 1,
+                    "items": wai_items(level + rng.normal(0, 0.2)),
+                },
+            )
+    results = record(client, admin)["results"]
+    record_of = {r["therapist_id"]: r["features"]["alliance"] for r in results}
+    # t-0 and t-1 were rated alike, but t-0's clients had the language match the model credits.
+    assert record_of["t-1"] > record_of["t-0"] > record_of["t-2"]
 
 
 def test_bad_rating_names_every_field(

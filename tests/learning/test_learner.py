@@ -51,6 +51,23 @@ def test_recovers_known_non_negative_weights() -> None:
     assert (model.coef_ >= 0).all()
 
 
+def test_a_held_weight_keeps_its_value_and_the_others_fit_around_it() -> None:
+    x, y, therapist = simulate(20_000, 400, seed=4)
+    fixed = np.full(len(TRUE_COEF), np.nan)
+    fixed[-1] = TRUE_COEF[-1]
+    model = AllianceRegressor(random_state=0, fixed_coef=fixed).fit(x, y, groups=therapist)
+    assert model.coef_[-1] == TRUE_COEF[-1]
+    assert model.coef_interval_[-1].tolist() == [TRUE_COEF[-1], TRUE_COEF[-1]]
+    assert model.coef_ == pytest.approx(TRUE_COEF, abs=0.01)
+    assert model.intercept_ == pytest.approx(TRUE_INTERCEPT, abs=0.01)
+    # Held at a wrong value, the weight stays there and the fit absorbs what it can elsewhere.
+    fixed[-1] = 0.0
+    wrong = AllianceRegressor(n_bootstrap=0, fixed_coef=fixed).fit(x, y, groups=therapist)
+    assert wrong.coef_[-1] == 0.0
+    assert wrong.coef_[:-1] == pytest.approx(TRUE_COEF[:-1], abs=0.01)
+    assert np.mean((wrong.predict(x) - y) ** 2) > np.mean((model.predict(x) - y) ** 2)
+
+
 def test_a_harmful_feature_gets_weight_zero_not_a_negative_one() -> None:
     coef = TRUE_COEF.copy()
     coef[3] = -0.05
@@ -164,6 +181,8 @@ def test_without_a_bootstrap_there_is_no_interval() -> None:
         ({"cv": 1}, "cv must be an integer >= 2"),
         ({"n_bootstrap": -1}, "n_bootstrap must be an integer >= 0"),
         ({"interval": 1.0}, r"interval must be in \(0, 1\)"),
+        ({"fixed_coef": [0.1] * 3}, "fixed_coef must be 11 entries"),
+        ({"fixed_coef": [-0.1] + [float("nan")] * 10}, "fixed_coef must be 11 entries"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(params: dict[str, Any], message: str) -> None:

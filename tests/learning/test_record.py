@@ -87,7 +87,7 @@ def test_integer_ids_become_string_keys() -> None:
 
 @pytest.mark.parametrize(
     ("ids", "scores"),
-    [(["a", "b"], [0.5]), (["a"], [1.2]), (["a"], [-0.1]), (["a"], [float("nan")])],
+    [(["a", "b"], [0.5]), (["a"], [float("inf")]), (["a"], [float("nan")])],
 )
 def test_bad_inputs_are_refused(ids: list[str], scores: list[float]) -> None:
     with pytest.raises(ValueError):

@@ -77,8 +77,8 @@ def _check_lift_beats_random(comparison: Comparison) -> None:
     assert interval is not None and interval[0] > 0.1
 
 
-def _check_report_is_consistent(report: SimulationReport) -> None:
-    means, shares = report.comparison.means, report.comparison.shares
+def _check_comparison_is_consistent(comparison: Comparison) -> None:
+    means, shares = comparison.means, comparison.shares
     assert set(means) == set(RANKINGS)
     assert min(means, key=means.__getitem__) == "random"
     assert all(means["best"] >= means[name] for name in RANKINGS)
@@ -86,14 +86,25 @@ def _check_report_is_consistent(report: SimulationReport) -> None:
         expected = (means[name] - means["random"]) / (means["best"] - means["random"])
         assert share == pytest.approx(expected)
         assert share is not None and share <= 1
-        interval = report.comparison.intervals[name]
+        interval = comparison.intervals[name]
         assert interval is not None and interval[0] <= share <= interval[1]
-    assert report.comparison.clients + report.comparison.skipped == SMALL["evaluation_clients"]
+    assert comparison.clients + comparison.skipped == SMALL["evaluation_clients"]
+
+
+def _check_report_is_consistent(report: SimulationReport) -> None:
+    _check_comparison_is_consistent(report.comparison)
+    _check_comparison_is_consistent(report.comparison_after_play)
+    # The played referrals took slots: fewer therapists are eligible after the play.
+    assert report.comparison_after_play.mean_pool < report.comparison.mean_pool
+    # The alliance record's weight is held at its calibrated value, never fitted.
+    assert report.weights["alliance"]["learned"] == 0.2
     data = json.loads(json.dumps(report.to_dict()))
     assert data["counts"]["ratings"] == report.counts.ratings
     assert set(data["true_effects"]) == set(truth.TRUE_EFFECTS)
+    assert data["comparison_after_play"]["clients"] == report.comparison_after_play.clients
     text = report.to_text()
     assert "best possible" in text and "learned" in text and "Time:" in text
+    assert "listed slots" in text and "slots left after the play" in text
 
 
 @pytest.mark.slow
