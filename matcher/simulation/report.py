@@ -59,6 +59,9 @@ class Comparison:
     means: dict[str, float]
     shares: dict[str, float | None]
     intervals: dict[str, tuple[float, float] | None]
+    # The learned share minus the default's, with a 95% interval from the same resamples (paired).
+    gain: float | None
+    gain_interval: tuple[float, float] | None
     oracle_weights: dict[str, float]
     oracle_r2: float | None  # share of within-client truth variance the 11 features explain
 
@@ -139,24 +142,35 @@ def _share(mean: Floats, random: Floats, best: Floats) -> Floats:
     return np.where(lift > 0, (mean - random) / np.where(lift > 0, lift, 1.0), np.nan)
 
 
+def _interval(spread: Floats) -> tuple[float, float] | None:
+    """The central 95% of resampled values (NaNs dropped), or None when none is left."""
+    spread = spread[~np.isnan(spread)]
+    if not len(spread):
+        return None
+    low, high = np.quantile(spread, [0.025, 0.975]).tolist()
+    return low, high
+
+
 def _shares(
     per_client: Mapping[str, Floats], rng: np.random.Generator
-) -> tuple[dict[str, float | None], dict[str, tuple[float, float] | None]]:
-    """Each ranking's share of the best lift, with a 95% interval from resampling clients."""
+) -> tuple[dict[str, float | None], dict[str, tuple[float, float] | None], Floats]:
+    """Each ranking's share of the best lift, with a 95% interval from resampling clients.
+
+    Also returns, per resample, the learned share minus the default's (for a paired interval).
+    """
     means = {name: v.mean(keepdims=True) for name, v in per_client.items()}
     n = len(per_client["random"])
     draws = rng.integers(0, n, (BOOTSTRAP, n))
     boot = {name: v[draws].mean(axis=1) for name, v in per_client.items()}
     shares: dict[str, float | None] = {}
     intervals: dict[str, tuple[float, float] | None] = {}
+    resampled: dict[str, Floats] = {}
     for name in RANKINGS[1:-1]:
         point = float(_share(means[name], means["random"], means["best"])[0])
         shares[name] = None if np.isnan(point) else point
-        spread = _share(boot[name], boot["random"], boot["best"])
-        spread = spread[~np.isnan(spread)]
-        low, high = np.quantile(spread, [0.025, 0.975]).tolist() if len(spread) else (0.0, 0.0)
-        intervals[name] = (low, high) if len(spread) else None
-    return shares, intervals
+        resampled[name] = _share(boot[name], boot["random"], boot["best"])
+        intervals[name] = _interval(resampled[name])
+    return shares, intervals, resampled["learned"] - resampled["default"]
 
 
 def compare(
@@ -178,7 +192,8 @@ def compare(
         raise ValueError(f"No evaluation client had more than {TOP} eligible therapists.")
     oracle, r2 = _oracle(pools, "learned")
     per_client = _top_means(pools, models, oracle, "learned")
-    shares, intervals = _shares(per_client, rng)
+    shares, intervals, gains = _shares(per_client, rng)
+    learned, default = shares["learned"], shares["default"]
     return Comparison(
         clients=len(pools),
         skipped=skipped,
@@ -186,6 +201,8 @@ def compare(
         means={name: float(v.mean()) for name, v in per_client.items()},
         shares=shares,
         intervals=intervals,
+        gain=None if learned is None or default is None else learned - default,
+        gain_interval=_interval(gains),
         oracle_weights=dict(zip(FEATURES, oracle.tolist(), strict=True)),
         oracle_r2=r2,
     )
@@ -352,7 +369,15 @@ def _ranked(k: Comparison, slots: str) -> list[str]:
             spread = f" ({_pct(interval[0])}-{_pct(interval[1])})" if interval else ""
             share = f"  captures {_pct(k.shares[name])}{spread} of the best lift"
         lines.append(f"  {labels[name]:<15} {k.means[name]:.4f}{share}")
+    if k.gain is not None:
+        gains = k.gain_interval
+        paired = f" ({_points(gains[0])} to {_points(gains[1])}, paired)" if gains else ""
+        lines.append(f"  learned minus default: {_points(k.gain)}{paired} of the best lift")
     return lines
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.1f} points"
 
 
 def _weighed(r: SimulationReport) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
@@ -84,15 +84,15 @@ def rated_referrals(session: Session) -> list[tuple[Referral, dict[str, float] |
 
 def rating_scores(session: Session) -> list[tuple[str, str, str, float]]:
     """(referral id, therapist id, instrument, 0..1 score) for every stored rating."""
-    rows = session.execute(
-        select(
-            col(AllianceRating.referral_id),
-            col(Referral.therapist_id),
-            col(AllianceRating.instrument),
-            col(AllianceRating.score),
-        ).join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
-    ).all()
-    return [(str(r), str(t), str(i), float(s)) for r, t, i, s in rows]
+    query = select(
+        col(AllianceRating.referral_id),
+        col(Referral.therapist_id),
+        col(AllianceRating.instrument),
+        col(AllianceRating.score),
+    ).join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
+    # Read on every index refresh after a rating: plain tuples, without ORM row processing.
+    rows = session.connection().execute(query).all()  # Rows are tuples (SQLAlchemy 2.1)
+    return cast(list[tuple[str, str, str, float]], rows)
 
 
 def referral_features(

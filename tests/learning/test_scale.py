@@ -30,9 +30,8 @@ def test_the_ceiling_is_stretched_and_ties_share_a_value() -> None:
 
 
 def test_a_referral_averages_its_sessions() -> None:
-    rated = referral_alliance(
-        ["r-2", "r-1", "r-2", "r-2"], ["t-b", "t-a", "t-b", "t-b"], ["srs"] * 4, [0.5, 0.6, 0.7, 0.9]
-    )
+    referrals, therapists = ["r-2", "r-1", "r-2", "r-2"], ["t-b", "t-a", "t-b", "t-b"]
+    rated = referral_alliance(referrals, therapists, ["srs"] * 4, [0.5, 0.6, 0.7, 0.9])
     assert rated.referral_ids.tolist() == ["r-1", "r-2"]
     assert rated.therapist_ids.tolist() == ["t-a", "t-b"]
     assert rated.ratings.tolist() == [1, 3]

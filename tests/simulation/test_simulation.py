@@ -89,6 +89,9 @@ def _check_comparison_is_consistent(comparison: Comparison) -> None:
         interval = comparison.intervals[name]
         assert interval is not None and interval[0] <= share <= interval[1]
     assert comparison.clients + comparison.skipped == SMALL["evaluation_clients"]
+    assert comparison.gain == pytest.approx(shares["learned"] - shares["default"])  # type: ignore[operator]
+    assert comparison.gain_interval is not None
+    assert comparison.gain_interval[0] <= comparison.gain <= comparison.gain_interval[1]
 
 
 def _check_report_is_consistent(report: SimulationReport) -> None:
