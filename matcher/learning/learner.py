@@ -147,7 +147,10 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
     ``n_bootstrap`` cluster-bootstrap resamples for ``coef_interval_`` (0: no interval);
     ``interval`` its coverage; ``random_state`` for the folds and the bootstrap; ``fixed_coef``
     weights held at given values rather than fitted (one entry per feature, NaN where the weight
-    is fitted; None: all fitted), with an interval of exactly that value.
+    is fitted; None: all fitted), with an interval of exactly that value; ``rule`` how alpha is
+    chosen: "one_se" (default) the largest within one standard error of the best held-out MSE,
+    paired by fold, so the weights in force are kept unless the ratings clearly say otherwise;
+    "min" the best held-out MSE.
     """
 
     def __init__(
@@ -160,6 +163,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         interval: float = 0.95,
         random_state: Any = None,
         fixed_coef: Any = None,
+        rule: str = "one_se",
     ) -> None:
         self.prior_coef = prior_coef
         self.prior_intercept = prior_intercept
@@ -169,10 +173,13 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         self.interval = interval
         self.random_state = random_state
         self.fixed_coef = fixed_coef
+        self.rule = rule
 
     def _check_params(self, p: int) -> Floats:
         """Validate the parameters; return the prior coefficients."""
         whole_number(self.n_bootstrap, "n_bootstrap", 0)
+        if self.rule not in ("one_se", "min"):
+            raise ValueError(f"rule must be 'one_se' or 'min', got {self.rule!r}.")
         interval: Any = self.interval  # checked as given, whatever its annotation says
         if isinstance(interval, bool) or not isinstance(interval, numbers.Real):
             raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
@@ -239,25 +246,48 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         alphas: Floats,
         prior: Floats,
         prior_intercept: float | None,
-    ) -> tuple[Floats, float]:
-        """Weighted held-out MSE per alpha, and of the weights in force, pooled over folds."""
-        sse = np.zeros(len(alphas))
+    ) -> tuple[Floats, float, Floats]:
+        """Weighted held-out MSE per alpha and of the weights in force, pooled over folds; and
+        each fold's MSE per alpha (folds x alphas)."""
+        fold_sse = np.zeros((len(splits), len(alphas)))
+        fold_weight = np.zeros(len(splits))
         prior_sse = 0.0
-        held_weight = 0.0
-        for train, test in splits:
+        for k, (train, test) in enumerate(splits):
             fit_stats = sufficient_stats(z[train], weight[train])
             test_stats = sufficient_stats(z[test], weight[test])
-            held_weight += float(test_stats[0, 0])
+            fold_weight[k] = float(test_stats[0, 0])
             for i, alpha in enumerate(alphas):
-                sse[i] += squared_error(test_stats, *solve(fit_stats, float(alpha), prior))
+                fold_sse[k, i] = squared_error(test_stats, *solve(fit_stats, float(alpha), prior))
             # Without an intercept in force, the baseline gets the best one for its weights.
             if prior_intercept is None:
                 prior_sse += squared_error(test_stats, best_intercept(fit_stats, prior), prior)
             else:
                 prior_sse += squared_error(test_stats, prior_intercept, prior)
+        held_weight = float(fold_weight.sum())
         if held_weight <= 0:
-            return np.full(len(alphas), np.nan), float("nan")
-        return sse / held_weight, prior_sse / held_weight
+            return np.full(len(alphas), np.nan), float("nan"), fold_sse
+        per_fold = fold_sse / np.where(fold_weight > 0, fold_weight, np.nan)[:, None]
+        return fold_sse.sum(axis=0) / held_weight, prior_sse / held_weight, per_fold
+
+    def _choose_alpha(self, alphas: Floats, mse: Floats, per_fold: Floats) -> float:
+        """The penalty by the rule: the CV minimum, or the largest within one SE of it."""
+        if np.isnan(mse).all():  # too little data to cross-validate: stay near the prior
+            return float(alphas.max())
+        best = np.nanmin(mse)
+        # Ties go to the larger penalty: no evidence to move away from the weights in force.
+        at_best = mse <= best + 1e-12 * abs(best)
+        if self.rule == "min":
+            return float(alphas[at_best].max())
+        # One standard error (Hastie, Tibshirani & Friedman 2009, 7.10), paired by fold: each
+        # alpha's held-out MSE minus the best one's, fold by fold, against its standard error.
+        folds = per_fold[~np.isnan(per_fold).any(axis=1)]
+        if len(folds) < 2:
+            return float(alphas[at_best].max())
+        reference = folds[:, int(np.flatnonzero(at_best)[np.argmax(alphas[at_best])])]
+        difference = folds - reference[:, None]
+        se = difference.std(axis=0, ddof=1) / np.sqrt(len(folds))
+        within = (mse - best <= se) | at_best
+        return float(alphas[within].max())
 
     def _bootstrap(
         self,
@@ -317,13 +347,8 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         full = sufficient_stats(z, weight)
         alphas = self._alpha_grid(full, len(prior))
         splits = self._splits(x, target, groups, codes, rng)
-        mse, _ = self._cross_validate(z, weight, splits, alphas, prior, None)
-        if np.isnan(mse).all():  # too little data to cross-validate: stay near the prior
-            alpha = float(alphas.max())
-        else:
-            best = np.nanmin(mse)
-            # Ties go to the larger penalty: no evidence to move away from the weights in force.
-            alpha = float(alphas[mse <= best + 1e-12 * abs(best)].max())
+        mse, _, per_fold = self._cross_validate(z, weight, splits, alphas, prior, None)
+        alpha = self._choose_alpha(alphas, mse, per_fold)
         intercept, coef = solve(full, alpha, prior)
         self.coef_ = np.where(held, fixed, 0.0)
         self.coef_[~held] = coef
@@ -332,6 +357,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         self.cv_results_ = {
             "alphas": alphas,
             "mean_mse": mse,
+            "fold_mse": per_fold,
             "prior_mse": self._prior_mse(x, target, weight, splits, prior_full),
         }
         if self.n_bootstrap:
@@ -356,7 +382,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
             if self.prior_intercept is None
             else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
         )
-        _, prior_mse = self._cross_validate(z, weight, splits, np.empty(0), prior, intercept)
+        _, prior_mse, _ = self._cross_validate(z, weight, splits, np.empty(0), prior, intercept)
         return prior_mse
 
     def predict(self, X: Any) -> Floats:  # noqa: N803

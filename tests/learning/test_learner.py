@@ -102,6 +102,33 @@ def test_cross_validation_shrinks_less_as_ratings_accumulate() -> None:
     assert few > 30 * many
 
 
+def test_one_standard_error_keeps_closer_to_the_weights_in_force_than_the_minimum() -> None:
+    prior = np.full(len(TRUE_COEF), 0.05)
+    stricter = 0
+    for seed in range(3):
+        x, y, therapist = simulate(600, 60, seed=seed)
+        fits = {
+            rule: AllianceRegressor(prior_coef=prior, rule=rule, n_bootstrap=0, random_state=0).fit(
+                x, y, groups=therapist
+            )
+            for rule in ("one_se", "min")
+        }
+        cautious, best = fits["one_se"], fits["min"]
+        assert cautious.alpha_ >= best.alpha_
+        stricter += cautious.alpha_ > best.alpha_
+        assert np.abs(cautious.coef_ - prior).sum() <= np.abs(best.coef_ - prior).sum() + 1e-12
+        results = cautious.cv_results_
+        assert results["fold_mse"].shape == (5, len(results["alphas"]))
+        # Within one standard error of the best held-out error, paired by fold.
+        chosen = int(np.flatnonzero(results["alphas"] == cautious.alpha_)[0])
+        assert results["mean_mse"][chosen] <= results["mean_mse"].min() * 1.05
+    assert stricter >= 1  # on 600 noisy ratings it pulls toward the prior at least once
+    # With plenty of ratings both rules land on the truth.
+    x, y, therapist = simulate(20_000, 400, seed=0)
+    fit = AllianceRegressor(prior_coef=prior, n_bootstrap=0, random_state=0)
+    assert fit.fit(x, y, groups=therapist).coef_ == pytest.approx(TRUE_COEF, abs=0.01)
+
+
 def test_intervals_cover_the_truth_in_most_repetitions() -> None:
     covered = []
     for seed in range(20):
@@ -182,6 +209,7 @@ def test_without_a_bootstrap_there_is_no_interval() -> None:
         ({"n_bootstrap": -1}, "n_bootstrap must be an integer >= 0"),
         ({"interval": 1.0}, r"interval must be in \(0, 1\)"),
         ({"fixed_coef": [0.1] * 3}, "fixed_coef must be 11 entries"),
+        ({"rule": "best"}, "rule must be 'one_se' or 'min'"),
         ({"fixed_coef": [-0.1] + [float("nan")] * 10}, "fixed_coef must be 11 entries"),
     ],
 )
