@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from matcher.learning import ALLIANCE_SPAN, AllianceRegressor, estimate_records, evaluate
 from matcher.scoring import FEATURES, load_default
+from matcher.training import HELD_WEIGHTS
 
 GOAL_SECONDS = 10.0
 BINARY_FEATURES = ("modality", "language", "faith", "gender")  # met or not
@@ -72,8 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ids = therapist.astype(str)
     _timed("therapist records (empirical Bayes)", lambda: estimate_records(ids, score))
     default = load_default()
+    # As training runs it: the alliance weight held (matcher.training.HELD_WEIGHTS).
+    fixed = [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]
     learner = AllianceRegressor(
-        prior_coef=default.vector(), n_bootstrap=args.bootstrap, random_state=args.seed
+        prior_coef=default.vector(),
+        n_bootstrap=args.bootstrap,
+        random_state=args.seed,
+        fixed_coef=fixed,
     )
     fit = _timed(
         f"fit (CV over 13 alphas, {args.bootstrap} bootstrap resamples)",
@@ -90,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sample_weight=weight,
                 active_coef=default.vector(),
                 active_intercept=default.intercept,
-                learner_params={"n_bootstrap": args.bootstrap},
+                learner_params={"n_bootstrap": args.bootstrap, "fixed_coef": fixed},
                 random_state=args.seed,
             )
         ),

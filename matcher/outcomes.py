@@ -201,8 +201,8 @@ def rate(
                     f"Session {session_number} already has a different {instrument} rating "
                     f"({existing.id}).",
                 )
+            rating.revision = counters.bump(session, name=counters.ALLIANCE)
             session.add(rating)
-            counters.bump(session, name=counters.ALLIANCE)
     except IntegrityError:
         # Lost a race with an identical request: answer as if it came second.
         with db.session() as session:
@@ -241,26 +241,74 @@ class AllianceRecordSource:
     A record is estimated from what each referral's alliance showed beyond the match features'
     part of the score under the model in force, at the values the pair had when it was matched.
     Otherwise a therapist the ranking lifts on its record alone, and so shown to less well-matched
-    clients, would look worse than one shown only to well-matched clients. A referral's features
-    never change, so they are read once and kept; the ratings are read on every call.
+    clients, would look worse than one shown only to well-matched clients.
+
+    Ratings and referrals never change once stored, so each worker keeps what it has read and
+    asks only for ratings stored at a newer alliance revision than the newest it holds
+    (revisions commit in order); when the stored count still differs from what it holds, it
+    reads everything again. Every call re-estimates all records from the arrays held.
     """
 
     def __init__(self) -> None:
-        self._values: dict[str, Floats] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._seen: set[str] = set()
+        self._latest: int | None = None  # the newest alliance revision read
+        self._referrals: dict[str, int] = {}
+        self._therapists: dict[str, int] = {}
+        self._instruments: dict[str, int] = {}
+        self._referral_therapist = np.empty(0, dtype=np.intp)
+        self._referral_values = np.empty((0, len(MATCH_FEATURES)))
+        self._rating_referral = np.empty(0, dtype=np.intp)
+        self._rating_instrument = np.empty(0, dtype=np.intp)
+        self._rating_score = np.empty(0)
+
+    def _read(self, session: Session) -> None:
+        """Take in the ratings stored since the last read, and the referrals they belong to."""
+        rows = stored.ratings_since(session, after=self._latest)
+        rows = [r for r in rows if r[0] not in self._seen]
+        if not rows:
+            return
+        fresh = list(dict.fromkeys(r[1] for r in rows if r[1] not in self._referrals))
+        therapist_of = {r[1]: r[2] for r in rows}
+        features = dict(stored.referral_features(session, fresh))
+        codes = [self._therapists.setdefault(therapist_of[r], len(self._therapists)) for r in fresh]
+        base = len(self._referrals)
+        self._referrals.update((r, base + i) for i, r in enumerate(fresh))
+        self._referral_therapist = np.concatenate(
+            [self._referral_therapist, np.asarray(codes, dtype=np.intp)]
+        )
+        values = [match_values(features.get(r, {})) for r in fresh]
+        self._referral_values = np.vstack([self._referral_values, *values])
+        self._seen.update(r[0] for r in rows)
+        revisions = [r[5] for r in rows if r[5] is not None]
+        if revisions:
+            self._latest = max(revisions + ([self._latest] if self._latest is not None else []))
+        referrals = np.asarray([self._referrals[r[1]] for r in rows], dtype=np.intp)
+        kinds = [self._instruments.setdefault(r[3], len(self._instruments)) for r in rows]
+        self._rating_referral = np.concatenate([self._rating_referral, referrals])
+        self._rating_instrument = np.concatenate(
+            [self._rating_instrument, np.asarray(kinds, dtype=np.intp)]
+        )
+        self._rating_score = np.concatenate([self._rating_score, [float(r[4]) for r in rows]])
 
     def __call__(self, session: Session, weights: WeightSet) -> dict[str, float]:
         """Records for every rated therapist, beyond the match part of ``weights``."""
-        rated = referral_alliance(session)
-        if not len(rated.mean):
+        self._read(session)
+        if stored.rating_count(session) != len(self._seen):
+            self._reset()  # something was missed (or removed): read everything again
+            self._read(session)
+        if not len(self._rating_score):
             return {}
-        referrals = rated.referral_ids.tolist()
-        missing = [r for r in referrals if r not in self._values]
-        for referral, features in stored.referral_features(session, missing):
-            self._values[referral] = match_values(features)
-        blank = np.zeros(len(MATCH_FEATURES))
-        values = np.stack([self._values.get(r, blank) for r in referrals])
-        expected = values @ np.array([weights.weights[name] for name in MATCH_FEATURES])
-        return estimate_records(rated.therapist_ids, rated.mean - expected).feature_values()
+        common = scale.normal_scores(self._rating_instrument, self._rating_score)
+        n = len(self._referrals)
+        counts = np.bincount(self._rating_referral, minlength=n)
+        mean = np.bincount(self._rating_referral, weights=common, minlength=n) / counts
+        expected = self._referral_values @ np.array([weights.weights[k] for k in MATCH_FEATURES])
+        records = estimate_records(self._referral_therapist, mean - expected)
+        names = list(self._therapists)
+        return {names[int(code)]: v for code, v in records.feature_values().items()}
 
 
 def alliance_feature_values(session: Session, weights: WeightSet) -> dict[str, float]:

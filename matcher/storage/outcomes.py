@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
 from matcher.storage.tables import (
@@ -84,15 +84,34 @@ def rated_referrals(session: Session) -> list[tuple[Referral, dict[str, float] |
 
 def rating_scores(session: Session) -> list[tuple[str, str, str, float]]:
     """(referral id, therapist id, instrument, 0..1 score) for every stored rating."""
+    return [(r[1], r[2], r[3], r[4]) for r in ratings_since(session, after=None)]
+
+
+RatingRow = tuple[str, str, str, str, float, int | None]
+
+
+def ratings_since(session: Session, *, after: int | None) -> list[RatingRow]:
+    """(rating id, referral id, therapist id, instrument, score, alliance revision) of ratings
+    stored at a revision above ``after`` (None: every rating)."""
     query = select(
+        col(AllianceRating.id),
         col(AllianceRating.referral_id),
         col(Referral.therapist_id),
         col(AllianceRating.instrument),
         col(AllianceRating.score),
+        col(AllianceRating.revision),
     ).join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
-    # Read on every index refresh after a rating: plain tuples, without ORM row processing.
+    if after is not None:
+        query = query.where(col(AllianceRating.revision) > after)
+    # Read on index refreshes after a rating: plain tuples, without ORM row processing.
     rows = session.connection().execute(query).all()  # Rows are tuples (SQLAlchemy 2.1)
-    return cast(list[tuple[str, str, str, float]], rows)
+    return cast(list[RatingRow], rows)
+
+
+def rating_count(session: Session) -> int:
+    """How many ratings are stored."""
+    query = select(func.count()).select_from(AllianceRating)
+    return int(session.connection().execute(query).scalar_one())
 
 
 def referral_features(

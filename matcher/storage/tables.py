@@ -180,3 +180,6 @@ class AllianceRating(SQLModel, table=True):
     flags: dict[str, bool] = Field(sa_column=Column(JSONDocument, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     key_id: str = Field(sa_column=Column(String(32), nullable=False))
+    # Alliance revision when stored (ratings before migration 0004: none). Revisions commit in
+    # order, so a worker reads only ratings newer than the last it has.
+    revision: int | None = Field(default=None, index=True)
