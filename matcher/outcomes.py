@@ -245,8 +245,9 @@ class AllianceRecordSource:
 
     Ratings and referrals never change once stored, so each worker keeps what it has read and
     asks only for ratings stored at a newer alliance revision than the newest it holds
-    (revisions commit in order); when the stored count still differs from what it holds, it
-    reads everything again. Every call re-estimates all records from the arrays held.
+    (revisions commit in order); when the count of stored ratings up to that revision differs
+    from what it holds, it reads everything again. Every call re-estimates all records from the
+    arrays held.
     """
 
     def __init__(self) -> None:
@@ -268,6 +269,8 @@ class AllianceRecordSource:
         """Take in the ratings stored since the last read, and the referrals they belong to."""
         rows = stored.ratings_since(session, after=self._latest)
         rows = [r for r in rows if r[0] not in self._seen]
+        if self._latest is None:
+            self._latest = 0  # everything stored so far is read; ratings carry revisions >= 1
         if not rows:
             return
         fresh = list(dict.fromkeys(r[1] for r in rows if r[1] not in self._referrals))
@@ -284,7 +287,7 @@ class AllianceRecordSource:
         self._seen.update(r[0] for r in rows)
         revisions = [r[5] for r in rows if r[5] is not None]
         if revisions:
-            self._latest = max(revisions + ([self._latest] if self._latest is not None else []))
+            self._latest = max(*revisions, self._latest)
         referrals = np.asarray([self._referrals[r[1]] for r in rows], dtype=np.intp)
         kinds = [self._instruments.setdefault(r[3], len(self._instruments)) for r in rows]
         self._rating_referral = np.concatenate([self._rating_referral, referrals])
@@ -296,7 +299,9 @@ class AllianceRecordSource:
     def __call__(self, session: Session, weights: WeightSet) -> dict[str, float]:
         """Records for every rated therapist, beyond the match part of ``weights``."""
         self._read(session)
-        if stored.rating_count(session) != len(self._seen):
+        # Only ratings this read could have seen are counted: one committed since (at a newer
+        # revision) is picked up next time, not by reading everything again.
+        if stored.rating_count(session, upto=self._latest) != len(self._seen):
             self._reset()  # something was missed (or removed): read everything again
             self._read(session)
         if not len(self._rating_score):

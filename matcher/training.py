@@ -92,16 +92,22 @@ def training_data(db: Database) -> TrainingData:
 def _fit_within_bounds(
     coef: npt.NDArray[np.float64], intercept: float
 ) -> tuple[dict[str, float], float, list[str]]:
-    """Keep the learned score on 0..1 (weights >= 0, intercept + sum <= 1), saying if it had to."""
+    """Keep the learned score on 0..1 (weights >= 0, intercept + sum <= 1), saying if it had to.
+
+    Held weights (HELD_WEIGHTS) keep their values; only the fitted ones are scaled down.
+    """
     notes: list[str] = []
     weights = np.clip(coef, 0.0, None)
-    total = float(weights.sum())
-    if total > 1.0:
-        weights = weights / total * 0.99
+    held = np.array([name in HELD_WEIGHTS for name in FEATURES])
+    room = 0.99 - float(weights[held].sum())
+    fitted = float(weights[~held].sum())
+    if fitted + float(weights[held].sum()) > 1.0 and fitted > 0:
+        weights[~held] *= max(room, 0.0) / fitted
         notes.append(
-            "Learned weights summed above 1; they were scaled down to keep scores in 0..1."
+            "Learned weights summed above 1; the fitted ones were scaled down to keep scores "
+            "in 0..1."
         )
-        total = float(weights.sum())
+    total = float(weights.sum())
     bounded = min(max(intercept, 0.0), 1.0 - total)
     if abs(bounded - intercept) > 1e-9:
         notes.append(

@@ -264,9 +264,9 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
             else:
                 prior_sse += squared_error(test_stats, prior_intercept, prior)
         held_weight = float(fold_weight.sum())
-        if held_weight <= 0:
-            return np.full(len(alphas), np.nan), float("nan"), fold_sse
         per_fold = fold_sse / np.where(fold_weight > 0, fold_weight, np.nan)[:, None]
+        if held_weight <= 0:
+            return np.full(len(alphas), np.nan), float("nan"), per_fold
         return fold_sse.sum(axis=0) / held_weight, prior_sse / held_weight, per_fold
 
     def _choose_alpha(self, alphas: Floats, mse: Floats, per_fold: Floats) -> float:
@@ -348,7 +348,8 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         alphas = self._alpha_grid(full, len(prior))
         splits = self._splits(x, target, groups, codes, rng)
         mse, _, per_fold = self._cross_validate(z, weight, splits, alphas, prior, None)
-        alpha = self._choose_alpha(alphas, mse, per_fold)
+        # With every weight held there is nothing to shrink: no penalty.
+        alpha = self._choose_alpha(alphas, mse, per_fold) if len(prior) else 0.0
         intercept, coef = solve(full, alpha, prior)
         self.coef_ = np.where(held, fixed, 0.0)
         self.coef_[~held] = coef
@@ -367,6 +368,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
             self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
         else:
             self.coef_interval_ = np.full((p, 2), np.nan)
+            self.coef_interval_[held] = fixed[held, None]
         return self
 
     def _prior_mse(

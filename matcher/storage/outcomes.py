@@ -108,9 +108,12 @@ def ratings_since(session: Session, *, after: int | None) -> list[RatingRow]:
     return cast(list[RatingRow], rows)
 
 
-def rating_count(session: Session) -> int:
-    """How many ratings are stored."""
+def rating_count(session: Session, *, upto: int | None = None) -> int:
+    """How many ratings are stored (with ``upto``: those without a revision or at most it)."""
     query = select(func.count()).select_from(AllianceRating)
+    if upto is not None:
+        revision = col(AllianceRating.revision)
+        query = query.where(revision.is_(None) | (revision <= upto))
     return int(session.connection().execute(query).scalar_one())
 
 

@@ -66,6 +66,12 @@ def test_a_held_weight_keeps_its_value_and_the_others_fit_around_it() -> None:
     assert wrong.coef_[-1] == 0.0
     assert wrong.coef_[:-1] == pytest.approx(TRUE_COEF[:-1], abs=0.01)
     assert np.mean((wrong.predict(x) - y) ** 2) > np.mean((model.predict(x) - y) ** 2)
+    # Without a bootstrap a held weight's interval is still its value; the fitted ones have none.
+    assert wrong.coef_interval_[-1].tolist() == [0.0, 0.0]
+    assert np.isnan(wrong.coef_interval_[:-1]).all()
+    # Every weight held: nothing to fit, no penalty.
+    everything = AllianceRegressor(n_bootstrap=0, fixed_coef=TRUE_COEF).fit(x, y)
+    assert everything.alpha_ == 0.0 and everything.coef_.tolist() == TRUE_COEF.tolist()
 
 
 def test_a_harmful_feature_gets_weight_zero_not_a_negative_one() -> None:

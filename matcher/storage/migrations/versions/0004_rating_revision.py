@@ -21,6 +21,8 @@ def upgrade() -> None:
     with op.batch_alter_table("alliance_rating", schema=None) as batch_op:
         batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_alliance_rating_revision"), ["revision"], unique=False)
+    # Ratings stored before revisions: 0, older than any revision a rating gets from now on.
+    op.execute("UPDATE alliance_rating SET revision = 0 WHERE revision IS NULL")
 
 
 def downgrade() -> None:
