@@ -306,10 +306,9 @@ class AllianceRecordSource:
             self._read(session)
         if not len(self._rating_score):
             return {}
-        common = scale.normal_scores(self._rating_instrument, self._rating_score)
-        n = len(self._referrals)
-        counts = np.bincount(self._rating_referral, minlength=n)
-        mean = np.bincount(self._rating_referral, weights=common, minlength=n) / counts
+        mean, _ = scale.referral_means(
+            self._rating_referral, self._rating_instrument, self._rating_score, len(self._referrals)
+        )
         expected = self._referral_values @ np.array([weights.weights[k] for k in MATCH_FEATURES])
         records = estimate_records(self._referral_therapist, mean - expected)
         names = list(self._therapists)

@@ -13,7 +13,7 @@ from sqlmodel import col
 from matcher import model_versions, outcomes
 from matcher.storage.database import Database
 from matcher.storage.tables import AllianceRating
-from tests.api.test_learning_loop import record, wai_items
+from tests.api.test_learning_loop import referred, wai_items
 
 Headers = dict[str, str]
 
@@ -22,17 +22,11 @@ def _rate_some(
     client: FlaskClient, admin: Headers, rng: np.random.Generator, therapists: int, n: int
 ) -> None:
     for _ in range(n):
-        shown = record(client, admin, languages=["es"])
         therapist = f"t-{int(rng.integers(therapists))}"
-        referral = client.post(
-            "/api/v1/referrals",
-            headers=admin,
-            json={"match_id": shown["match_id"], "therapist_id": therapist},
-        )
-        assert referral.status_code == 201, referral.json
+        referral = referred(client, admin, therapist, languages=["es"])
         for session in range(1, int(rng.integers(1, 4)) + 1):
             rated = client.post(
-                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                f"/api/v1/referrals/{referral}/alliance",
                 headers=admin,
                 json=_rating(rng, session),
             )

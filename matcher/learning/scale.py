@@ -53,6 +53,16 @@ class ReferralAlliance:
     ratings: npt.NDArray[np.int64]
 
 
+def referral_means(
+    referral_codes: npt.NDArray[np.intp], instruments: npt.ArrayLike, scores: npt.ArrayLike, n: int
+) -> tuple[Floats, npt.NDArray[np.int64]]:
+    """Per referral code 0..n-1: the mean of its ratings on the common scale, and how many."""
+    common = normal_scores(instruments, scores)
+    counts = np.bincount(referral_codes, minlength=n).astype(np.int64)
+    mean = np.bincount(referral_codes, weights=common, minlength=n) / np.maximum(counts, 1)
+    return mean, counts
+
+
 def referral_alliance(
     referral_ids: npt.ArrayLike,
     therapist_ids: npt.ArrayLike,
@@ -60,14 +70,12 @@ def referral_alliance(
     scores: npt.ArrayLike,
 ) -> ReferralAlliance:
     """Average each referral's ratings (sessions 1..3) after putting them on the common scale."""
-    common = normal_scores(instruments, scores)
     referrals = np.asarray(referral_ids, dtype=np.str_)
     therapists = np.asarray(therapist_ids, dtype=np.str_)
-    if referrals.shape != common.shape or therapists.shape != common.shape:
+    if referrals.shape != np.shape(scores) or therapists.shape != np.shape(scores):
         raise ValueError("One referral id and one therapist id are needed per rating.")
     unique, first, inverse = np.unique(referrals, return_index=True, return_inverse=True)
-    counts = np.bincount(inverse, minlength=len(unique)).astype(np.int64)
-    mean = np.bincount(inverse, weights=common, minlength=len(unique)) / np.maximum(counts, 1)
+    mean, counts = referral_means(inverse.astype(np.intp), instruments, scores, len(unique))
     return ReferralAlliance(
         referral_ids=unique,
         therapist_ids=therapists[first],

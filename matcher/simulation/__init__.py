@@ -125,9 +125,8 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
             left = service.snapshot().index
             learned_records = outcomes.alliance_feature_values(session, models["learned"])
             after_play = {"default": left, "learned": left.with_alliance(learned_records)}
-            listed = {
-                name: index.with_changes(world.profiles) for name, index in after_play.items()
-            }
+            reopened = left.with_changes(world.profiles)  # every slot the directory lists
+            listed = {"default": reopened, "learned": reopened.with_alliance(learned_records)}
             newcomers = [world.client(evaluation_rng) for _ in range(config.evaluation_clients)]
             comparisons = [
                 reporting.compare(

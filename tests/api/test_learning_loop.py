@@ -45,6 +45,18 @@ def record(client: FlaskClient, headers: Headers, limit: int = 10, **intake: Any
     return response.json  # type: ignore[no-any-return]
 
 
+def referred(client: FlaskClient, headers: Headers, therapist_id: str, **intake: Any) -> str:
+    """A new client's recorded match, referred to ``therapist_id``: the referral's id."""
+    shown = record(client, headers, **intake)
+    referral = client.post(
+        "/api/v1/referrals",
+        headers=headers,
+        json={"match_id": shown["match_id"], "therapist_id": therapist_id},
+    )
+    assert referral.status_code == 201, referral.json
+    return str(referral.json["id"])
+
+
 def test_loop_end_to_end(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
     seed_directory(client, admin, make_profile)
     assert client.post("/api/v1/models/train", json={}, headers=admin).status_code == 422
@@ -140,13 +152,8 @@ def test_referral_rules(client: FlaskClient, admin: Headers, make_profile: Profi
 
 def test_alliance_rules(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
     client.put("/api/v1/therapists/t-1", json=make_profile(id="t-1"), headers=admin)
-    shown = record(client, admin)
-    referral = client.post(
-        "/api/v1/referrals",
-        headers=admin,
-        json={"match_id": shown["match_id"], "therapist_id": "t-1"},
-    ).json
-    url = f"/api/v1/referrals/{referral['id']}/alliance"
+    referral_id = referred(client, admin, "t-1")
+    url = f"/api/v1/referrals/{referral_id}/alliance"
     wai = {"instrument": "wai-sr", "session": 1, "items": [5, 4, 4, 5, 3, 4, 5, 4, 4, 5, 4, 5]}
     created = client.post(url, json=wai, headers=admin)
     assert created.status_code == 201
@@ -174,7 +181,7 @@ def test_alliance_rules(client: FlaskClient, admin: Headers, make_profile: Profi
     assert (
         client.post("/api/v1/referrals/r-none/alliance", json=wai, headers=admin).status_code == 404
     )
-    ratings = client.get(f"/api/v1/referrals/{referral['id']}", headers=admin).json["ratings"]
+    ratings = client.get(f"/api/v1/referrals/{referral_id}", headers=admin).json["ratings"]
     assert [(r["instrument"], r["session"]) for r in ratings] == [("srs", 1), ("wai-sr", 1)]
 
 
@@ -279,14 +286,8 @@ def test_ratings_feed_the_alliance_feature(
         )
     for n in range(6):
         for _ in range(5):
-            shown = record(client, admin)
-            referral = client.post(
-                "/api/v1/referrals",
-                headers=admin,
-                json={"match_id": shown["match_id"], "therapist_id": f"t-{n}"},
-            )
             client.post(
-                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                f"/api/v1/referrals/{referred(client, admin, f't-{n}')}/alliance",
                 headers=admin,
                 json={"instrument": "wai-sr", "session": 1, "items": [5 if n == 0 else 3] * 12},
             )
@@ -312,15 +313,10 @@ def test_records_count_what_the_match_did_not_explain(
     for n in range(4):
         for _ in range(6):
             # Every client asks for Spanish; only t-0 offers it (language feature 1, else 0).
-            shown = record(client, admin, languages=["es"])
-            referral = client.post(
-                "/api/v1/referrals",
-                headers=admin,
-                json={"match_id": shown["match_id"], "therapist_id": f"t-{n}"},
-            )
+            referral = referred(client, admin, f"t-{n}", languages=["es"])
             level = 4.0 if n < 2 else 3.0
             client.post(
-                f"/api/v1/referrals/{referral.json['id']}/alliance",
+                f"/api/v1/referrals/{referral}/alliance",
                 headers=admin,
                 json={
                     "instrument": "wai-sr",
@@ -338,14 +334,9 @@ def test_bad_rating_names_every_field(
     client: FlaskClient, admin: Headers, make_profile: Profile
 ) -> None:
     client.put("/api/v1/therapists/t-1", json=make_profile(id="t-1"), headers=admin)
-    shown = record(client, admin)
-    referral = client.post(
-        "/api/v1/referrals",
-        headers=admin,
-        json={"match_id": shown["match_id"], "therapist_id": "t-1"},
-    ).json
+    referral_id = referred(client, admin, "t-1")
     body = {"instrument": "wai-sr", "session": 9, "items": [0, 3, 2.5] + [3] * 9}
-    response = client.post(f"/api/v1/referrals/{referral['id']}/alliance", json=body, headers=admin)
+    response = client.post(f"/api/v1/referrals/{referral_id}/alliance", json=body, headers=admin)
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"session", "items[0]", "items[2]"}
 
