@@ -27,12 +27,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.match_inprocess import random_intake
-from matcher import directory
-from matcher.access import SCOPES, create_key
-from matcher.model_versions import ensure_default
+from matcher.lab.synthetic import generate_profiles
+from matcher.services import directory
+from matcher.services.keys import SCOPES, create_key
+from matcher.services.models import ensure_default
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade
-from matcher.synthetic import generate_profiles
 
 LUA = """
 local bodies = {}

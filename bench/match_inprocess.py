@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from matcher import vocabulary as vocab
-from matcher.scoring import TherapistIndex, load_default, match
-from matcher.synthetic import generate_profiles
-from tests.scoring.reference import reference_match
+from matcher.core.scoring import TherapistIndex, load_default, match
+from matcher.lab.synthetic import generate_profiles
+from tests.core.scoring.reference import reference_match
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # a week when US clocks have moved, EU not yet
 OTHER_LANGUAGES = ("es", "zh", "fr", "vi", "ko", "tl", "ar", "ru", "pa", "hi")

@@ -23,14 +23,15 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matcher import directory, model_versions
-from matcher.outcomes import AllianceRecordSource
-from matcher.scoring import FEATURES
+from matcher.core.scoring import FEATURES
+from matcher.lab.synthetic import generate_profiles
+from matcher.services import directory
+from matcher.services import models as model_versions
+from matcher.services.outcomes import AllianceRecordSource
 from matcher.storage import schema
 from matcher.storage.database import Database
 from matcher.storage.tables import AllianceRating, MatchRecord, Referral
 from matcher.storage.types import utcnow
-from matcher.synthetic import generate_profiles
 
 
 def fill(db: Database, ratings: int, therapists: int, seed: int) -> int:

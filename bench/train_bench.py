@@ -16,9 +16,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matcher.learning import ALLIANCE_SPAN, AllianceRegressor, estimate_records, evaluate
-from matcher.scoring import FEATURES, load_default
-from matcher.training import HELD_WEIGHTS
+from matcher.core.learning import ALLIANCE_SPAN, AllianceRegressor, estimate_records, evaluate
+from matcher.core.scoring import FEATURES, load_default
+from matcher.services.training import HELD_WEIGHTS
 
 GOAL_SECONDS = 10.0
 BINARY_FEATURES = ("modality", "language", "faith", "gender")  # met or not
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ids = therapist.astype(str)
     _timed("therapist records (empirical Bayes)", lambda: estimate_records(ids, score))
     default = load_default()
-    # As training runs it: the alliance weight held (matcher.training.HELD_WEIGHTS).
+    # As training runs it: the alliance weight held (matcher.services.training.HELD_WEIGHTS).
     fixed = [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]
     learner = AllianceRegressor(
         prior_coef=default.vector(),

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from flask import Flask, render_template
+from flask import Flask
 
-from matcher import model_versions, outcomes
-from matcher.access import KeyCache
-from matcher.api import init_api
 from matcher.config import Settings
-from matcher.learning.instruments import load_wording
-from matcher.matching import MatchService
+from matcher.core.learning.instruments import load_wording
+from matcher.services import models as model_versions
+from matcher.services import outcomes
+from matcher.services.keys import KeyCache
+from matcher.services.matching import MatchService
 from matcher.storage.database import Database
+from matcher.web import init_web
 
 
 @dataclass
@@ -35,7 +36,11 @@ class Services:
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from ``settings`` (default: the ``MATCHER_*`` environment)."""
     settings = settings or Settings.from_env()
-    app = Flask("matcher", instance_path=instance_path or settings.instance_path)
+    app = Flask(
+        "matcher",
+        template_folder="web/templates",
+        instance_path=instance_path or settings.instance_path,
+    )
     app.config.update(settings.flask_config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("matcher").setLevel(settings.log_level)
@@ -53,11 +58,5 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         readiness={"matching": matching.readiness},
         wording=wording,
     )
-    init_api(app)
-
-    @app.get("/")
-    def home() -> str:
-        """A page saying what this service is, with links to the API docs."""
-        return render_template("home.html")
-
+    init_web(app)
     return app

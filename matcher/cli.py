@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from matcher import directory, model_versions, training
-from matcher.access import SCOPES, create_key, revoke
 from matcher.app import create_app
-from matcher.demo import create_demo_key, load_demo_directory
-from matcher.model_versions import ensure_default
+from matcher.services import directory, training
+from matcher.services import models as model_versions
+from matcher.services.demo import create_demo_key, load_demo_directory
+from matcher.services.keys import SCOPES, create_key, revoke
+from matcher.services.models import ensure_default
 from matcher.serving import default_workers, serve
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade as migrate
@@ -287,7 +288,7 @@ def simulate_command(
     as_json: bool,
 ) -> None:
     """Play a world with known true effects through the service, train, and compare."""
-    from matcher.simulation import SimulationConfig, run
+    from matcher.lab.simulation import SimulationConfig, run
 
     config = SimulationConfig(
         therapists=therapists,

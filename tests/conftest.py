@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from matcher.access import create_key
 from matcher.app import create_app
 from matcher.config import Settings
-from matcher.demo import load_demo_directory
-from matcher.model_versions import ensure_default
+from matcher.services.demo import load_demo_directory
+from matcher.services.keys import create_key
+from matcher.services.models import ensure_default
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from matcher.access import authenticate
 from matcher.cli import main
+from matcher.services.keys import authenticate
 from matcher.storage import therapists as stored
 from matcher.storage.database import Database
 

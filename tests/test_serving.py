@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_match import CONTRACT_REQUEST
+from tests.web.api.test_match import CONTRACT_REQUEST
 
 
 def _free_port() -> int:

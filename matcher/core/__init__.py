@@ -1,0 +1,1 @@
+"""The pure core: scoring and learning maths (numpy, scipy, scikit-learn; no web, no database)."""

@@ -1,0 +1,287 @@
+"""Evaluate a learned candidate against the weights in force on therapist-held-out ratings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.model_selection import GroupKFold
+from sklearn.utils import check_array
+
+from matcher.core.learning.learner import AllianceRegressor, Indices, checked_weights, group_codes
+from matcher.core.scoring.features import FEATURES
+from matcher.core.scoring.index import Floats
+
+# Below this, learning is refused: a few referrals say little about 11 weights, and a dependable
+# therapist-level alliance estimate takes many cases (research.md).
+MINIMUM_RATINGS = 30
+MINIMUM_THERAPISTS = 5
+# Below these, a candidate is still learned but the evaluation warns that it is fragile.
+FEW_RATINGS = 200
+FEW_THERAPISTS = 30
+# Propensity weights whose effective sample size is below this share of n are "very uneven".
+UNEVEN_WEIGHTS = 0.5
+DECILES = 10
+# A therapist needs this many held-out ratings for a within-therapist rank correlation.
+MIN_RATINGS_TO_RANK = 3
+_PINNED = 1e-12
+
+
+class NotEnoughRatings(ValueError):
+    """Too few rated referrals, or therapists, to learn weights from."""
+
+
+def check_enough(n_ratings: int, n_therapists: int) -> None:
+    """Refuse to learn from fewer than MINIMUM_RATINGS ratings or MINIMUM_THERAPISTS therapists."""
+    if n_ratings < MINIMUM_RATINGS or n_therapists < MINIMUM_THERAPISTS:
+        raise NotEnoughRatings(
+            f"Learning needs at least {MINIMUM_RATINGS} rated referrals from at least "
+            f"{MINIMUM_THERAPISTS} therapists; there are {n_ratings} from {n_therapists}."
+        )
+
+
+def _spearman(predicted: Floats, observed: Floats) -> float | None:
+    """Spearman's rho, or None when either side is constant (rho undefined)."""
+    if np.ptp(predicted) == 0 or np.ptp(observed) == 0:
+        return None
+    return float(spearmanr(predicted, observed).statistic)
+
+
+def _ranks_within(codes: Indices, values: Floats) -> Floats:
+    """Average ranks (from 0) of values within each group, ties sharing their mean rank."""
+    n = len(values)
+    order = np.lexsort((values, codes))
+    g, v = codes[order], values[order]
+    starts = np.r_[True, g[1:] != g[:-1]]
+    position = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    block = np.cumsum(starts | np.r_[True, v[1:] != v[:-1]]) - 1
+    mean_rank = np.bincount(block, weights=position) / np.bincount(block)
+    ranks = np.empty(n)
+    ranks[order] = mean_rank[block]
+    return ranks
+
+
+def within_therapist_spearman(
+    predicted: Floats, observed: Floats, codes: Indices
+) -> tuple[float | None, int]:
+    """Spearman's rho within each therapist, averaged weighted by ratings; and how many counted.
+
+    Pooled rho mostly reflects differences between therapists. Within one therapist only the
+    client-side match features vary, so this asks whether the score orders that therapist's
+    clients by how their alliances went: the part of the model that decides who meets whom.
+    """
+    k = int(codes.max()) + 1 if len(codes) else 0
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    sums = []
+    ranks = []
+    for values in (predicted, observed):
+        r = _ranks_within(codes, values)
+        centred = r - (np.bincount(codes, weights=r, minlength=k) / np.maximum(n, 1))[codes]
+        ranks.append(centred)
+        sums.append(np.bincount(codes, weights=centred**2, minlength=k))
+    cross = np.bincount(codes, weights=ranks[0] * ranks[1], minlength=k)
+    usable = (n >= MIN_RATINGS_TO_RANK) & (sums[0] > 0) & (sums[1] > 0)
+    if not usable.any():
+        return None, 0
+    rho = cross[usable] / np.sqrt(sums[0][usable] * sums[1][usable])
+    return float(np.average(rho, weights=n[usable])), int(usable.sum())
+
+
+def calibration(predicted: Floats, observed: Floats, weight: Floats) -> list[dict[str, Any]]:
+    """Mean predicted vs observed alliance by decile of predicted score (equal-count bins)."""
+    rank = np.empty(len(predicted), dtype=np.intp)
+    rank[np.argsort(predicted, kind="stable")] = np.arange(len(predicted))
+    decile = rank * DECILES // max(len(predicted), 1)
+    rows = []
+    for d in range(DECILES):
+        inside = decile == d
+        if not inside.any() or weight[inside].sum() <= 0:
+            continue
+        rows.append(
+            {
+                "decile": d + 1,
+                "n": int(inside.sum()),
+                "mean_predicted": float(np.average(predicted[inside], weights=weight[inside])),
+                "mean_observed": float(np.average(observed[inside], weights=weight[inside])),
+            }
+        )
+    return rows
+
+
+def heldout_metrics(
+    predicted: Floats, observed: Floats, weight: Floats, codes: Indices
+) -> dict[str, Any]:
+    """Weighted MAE and RMSE, pooled and within-therapist Spearman of held-out predictions."""
+    error = predicted - observed
+    within, ranked = within_therapist_spearman(predicted, observed, codes)
+    return {
+        "mae": float(np.average(np.abs(error), weights=weight)),
+        "rmse": math.sqrt(float(np.average(error**2, weights=weight))),
+        "spearman": _spearman(predicted, observed),
+        "spearman_within_therapist": within,
+        "therapists_ranked": ranked,
+    }
+
+
+def raw_intercept(x: Floats, y: Floats, weight: Floats, coef: Floats) -> float:
+    """The intercept that puts slopes fitted on centred features back on the raw scale."""
+    return float(np.average(y, weights=weight) - np.average(x, axis=0, weights=weight) @ coef)
+
+
+def _heldout_predictions(
+    x: Floats,
+    y: Floats,
+    weight: Floats,
+    codes: Indices,
+    params: Mapping[str, Any],
+    folds: int,
+    baseline: Floats | None = None,
+) -> Floats:
+    """Each rating predicted by a learner refitted without that rating's therapist."""
+    predicted = np.empty(len(y))
+    # Intervals are not needed inside the folds: skip the bootstrap there.
+    fold_params = {**params, "n_bootstrap": 0}
+    fit_x = x if baseline is None else x - baseline
+    splits = GroupKFold(n_splits=min(folds, int(codes.max()) + 1)).split(x, y, codes)
+    for train, test in splits:
+        model = AllianceRegressor(**fold_params)
+        model.fit(fit_x[train], y[train], sample_weight=weight[train], groups=codes[train])
+        if baseline is None:
+            predicted[test] = model.predict(x[test])
+        else:
+            intercept = raw_intercept(x[train], y[train], weight[train], model.coef_)
+            predicted[test] = intercept + x[test] @ model.coef_
+    return predicted
+
+
+def _warnings(
+    n: int,
+    n_therapists: int,
+    ess: float,
+    model: AllianceRegressor,
+    intercept: float,
+    names: Sequence[str],
+    heldout: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """Plain sentences about what makes this candidate fragile."""
+    out = []
+    if n < FEW_RATINGS:
+        out.append(
+            f"Only {n} rated referrals: weights learned from fewer than {FEW_RATINGS} are fragile."
+        )
+    if n_therapists < FEW_THERAPISTS:
+        out.append(
+            f"Ratings come from only {n_therapists} therapists (fewer than {FEW_THERAPISTS}): "
+            "therapist differences may be mistaken for match effects."
+        )
+    pinned = [name for name, w in zip(names, model.coef_, strict=True) if w <= _PINNED]
+    if pinned:
+        out.append(f"Weights pinned at 0 (no evidence they help): {', '.join(pinned)}.")
+    low, high = model.coef_interval_[:, 0], model.coef_interval_[:, 1]
+    wide = [
+        name
+        for name, w, lo, hi in zip(names, model.coef_, low, high, strict=True)
+        if w > _PINNED and hi - lo > w
+    ]
+    if wide:
+        out.append(
+            f"Weights whose uncertainty interval is wider than the weight: {', '.join(wide)}."
+        )
+    if heldout["learned"]["rmse"] >= heldout["active"]["rmse"]:
+        out.append("The learned model is not better than the active model on held-out error.")
+    if ess < UNEVEN_WEIGHTS * n:
+        out.append(
+            f"Propensity weights are very uneven: the effective sample size is {ess:.0f} "
+            f"of {n} ratings."
+        )
+    if intercept + float(model.coef_.sum()) > 1:
+        out.append("Intercept plus all weights exceeds 1: some scores would leave the 0..1 scale.")
+    return out
+
+
+def evaluate(
+    X: Any,  # noqa: N803
+    y: Any,
+    *,
+    groups: Any,
+    sample_weight: Any = None,
+    active_coef: Sequence[float] | Floats,
+    active_intercept: float,
+    feature_names: Sequence[str] = FEATURES,
+    learner_params: Mapping[str, Any] | None = None,
+    folds: int = 5,
+    random_state: int | None = 0,
+    baseline: Any = None,
+) -> dict[str, Any]:
+    """Learn a candidate from all ratings and compare it with the active model, held out.
+
+    ``baseline`` (one row of features per rating, e.g. the mean over the therapists that were
+    eligible for that client) makes the slopes within-client: the learner sees how much better
+    the chosen therapist matched than the alternatives, not how many preferences a client gave.
+    Predictions and the reported intercept stay on the raw feature scale.
+    """
+    x = check_array(X, dtype=np.float64)
+    target = np.asarray(y, dtype=np.float64)
+    n, p = x.shape
+    if target.shape != (n,) or not np.isfinite(target).all():
+        raise ValueError(f"y must be {n} finite alliance scores.")
+    names = list(feature_names)
+    active = np.asarray(active_coef, dtype=np.float64)
+    if len(names) != p or active.shape != (p,):
+        raise ValueError(f"feature_names and active_coef must both have {p} entries.")
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}.")
+    weight = checked_weights(sample_weight, n)
+    codes = group_codes(groups, n)
+    if codes is None:
+        raise ValueError("groups (the therapist of each rating) are required.")
+    n_therapists = int(codes.max()) + 1
+    check_enough(n, n_therapists)
+    params = {
+        "prior_coef": active,
+        "prior_intercept": float(active_intercept),
+        "random_state": random_state,
+        **(learner_params or {}),
+    }
+    base = None if baseline is None else check_array(baseline, dtype=np.float64)
+    if base is not None and base.shape != x.shape:
+        raise ValueError(f"baseline must have the shape of X, {x.shape}.")
+    predicted = {
+        "learned": _heldout_predictions(x, target, weight, codes, params, folds, base),
+        "active": float(active_intercept) + x @ active,
+    }
+    fit_x = x if base is None else x - base
+    model = AllianceRegressor(**params).fit(fit_x, target, sample_weight=weight, groups=codes)
+    intercept = (
+        float(model.intercept_) if base is None else raw_intercept(x, target, weight, model.coef_)
+    )
+    heldout = {k: heldout_metrics(v, target, weight, codes) for k, v in predicted.items()}
+    ess = float(weight.sum() ** 2 / (weight**2).sum())
+    interval = {
+        name: {
+            "weight": float(w),
+            "low": None if math.isnan(lo) else float(lo),
+            "high": None if math.isnan(hi) else float(hi),
+        }
+        for name, w, (lo, hi) in zip(names, model.coef_, model.coef_interval_, strict=True)
+    }
+    return {
+        "n_ratings": n,
+        "n_therapists": n_therapists,
+        "effective_sample_size": ess,
+        "folds": min(folds, n_therapists),
+        "centred_within_client": base is not None,
+        "learned": {
+            "intercept": intercept,
+            "weights": dict(zip(names, model.coef_.tolist(), strict=True)),
+            "alpha": model.alpha_,
+        },
+        "heldout": heldout,
+        "calibration": {k: calibration(v, target, weight) for k, v in predicted.items()},
+        "coef_interval": interval,
+        "interval": float(model.interval),
+        "warnings": _warnings(n, n_therapists, ess, model, intercept, names, heldout),
+    }

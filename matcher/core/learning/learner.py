@@ -1,0 +1,394 @@
+"""Non-negative weights shrunk toward the weights in force, learned from early alliance ratings.
+
+The fit minimises ``sum_i w_i (y_i - b - x_i . beta)^2 + alpha ||beta - beta0||^2`` with
+``beta >= 0`` and the intercept ``b`` unpenalised. Everything is solved from sufficient statistics
+(the weighted cross-products of ``[1, x, y]``), so cross-validating a grid of alphas and a cluster
+bootstrap cost little beyond one pass over the data. Each solve is an 11-weight problem: the
+centred normal equations ``(X'WX + alpha I) beta = X'Wy + alpha beta0`` are factored as A'A by an
+eigendecomposition and ``scipy.optimize.nnls`` solves ``min ||A beta - c||`` over ``beta >= 0``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.linalg import eigh
+from scipy.optimize import nnls
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import GroupKFold, KFold, check_cv
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from matcher.core.scoring.index import Floats
+
+# Relative penalties: multiplied by the mean diagonal of the centred weighted Gram matrix
+# (about n times a feature's variance), so the grid means the same at any sample size or weight
+# scale, from almost no pull toward beta0 (1e-3) to almost all of it (1e3).
+RELATIVE_ALPHAS = np.logspace(-3, 3, 13)
+# Eigenvalues below this share of the largest are treated as zero (collinear features).
+_RANK_TOLERANCE = 1e-12
+
+Indices = npt.NDArray[np.intp]
+Split = tuple[Indices, Indices]
+
+
+def sufficient_stats(z: Floats, weight: Floats) -> Floats:
+    """The weighted cross-products ``z' W z`` of rows ``z = [1, x, y]``."""
+    return np.asarray((z * weight[:, None]).T @ z, dtype=np.float64)
+
+
+def unit_stats(z: Floats, weight: Floats, unit: Indices, n_units: int) -> Floats:
+    """Sufficient statistics per unit (therapist): an (n_units, q, q) array from one pass."""
+    q = z.shape[1]
+    zw = z * weight[:, None]
+    out = np.empty((n_units, q, q))
+    for i in range(q):
+        for j in range(i, q):
+            out[:, i, j] = out[:, j, i] = np.bincount(
+                unit, weights=zw[:, i] * z[:, j], minlength=n_units
+            )
+    return out
+
+
+def nonnegative_quadratic(m: Floats, r: Floats) -> Floats:
+    """argmin over b >= 0 of b'mb - 2r'b, as NNLS on ||Ab - c||^2 with A'A = m (eigen root)."""
+    lam, vec = eigh(m)
+    top = float(lam.max()) if lam.size else 0.0
+    keep = lam > top * _RANK_TOLERANCE if top > 0 else np.zeros(lam.shape, dtype=bool)
+    if not keep.any():
+        return np.zeros(len(r))
+    root = np.sqrt(lam[keep])
+    basis = vec[:, keep].T
+    coef, _ = nnls(root[:, None] * basis, (basis @ r) / root)
+    return np.asarray(coef, dtype=np.float64)
+
+
+def best_intercept(stats: Floats, coef: Floats) -> float:
+    """The weighted-least-squares intercept for fixed coefficients (0 without any weight)."""
+    p = len(coef)
+    total = stats[0, 0]
+    if total <= 0:
+        return 0.0
+    return float((stats[0, p + 1] - stats[0, 1 : p + 1] @ coef) / total)
+
+
+def solve(stats: Floats, alpha: float, prior: Floats) -> tuple[float, Floats]:
+    """(intercept, coef) of the penalised fit described by one block of sufficient statistics."""
+    p = len(prior)
+    total = stats[0, 0]
+    if total <= 0:  # no weight at all: nothing to learn from
+        return 0.0, prior.copy()
+    sx, sy = stats[0, 1 : p + 1], stats[0, p + 1]
+    sxx = stats[1 : p + 1, 1 : p + 1] - np.outer(sx, sx) / total
+    sxy = stats[1 : p + 1, p + 1] - sx * sy / total
+    coef = nonnegative_quadratic(sxx + alpha * np.eye(p), sxy + alpha * prior)
+    return best_intercept(stats, coef), coef
+
+
+def squared_error(stats: Floats, intercept: float, coef: Floats) -> float:
+    """The weighted sum of squared residuals of (intercept, coef) on a block of statistics."""
+    v = np.concatenate(([-intercept], -coef, [1.0]))
+    return max(float(v @ stats @ v), 0.0)
+
+
+def checked_weights(sample_weight: Any, n: int) -> Floats:
+    """Sample weights as a float array of length n: finite, >= 0, with a positive sum."""
+    if sample_weight is None:
+        return np.ones(n)
+    if isinstance(sample_weight, bool | np.bool_):
+        raise ValueError("Sample weights must be numbers, not booleans.")
+    if isinstance(sample_weight, numbers.Real):  # one number for every sample
+        weight = np.full(n, float(sample_weight))
+    else:
+        weight = check_array(
+            sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+        )
+        if weight.ndim != 1:
+            raise ValueError(f"Sample weights must be 1D array or scalar, got {weight.ndim}D.")
+        if weight.shape != (n,):
+            raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n,)}.")
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise ValueError("Sample weights must be finite and non-negative.")
+    if weight.sum() <= 0:
+        raise ValueError("Sample weights are all zero: at least one must be positive.")
+    return np.array(weight, dtype=np.float64)
+
+
+def whole_number(value: Any, name: str, minimum: int) -> int:
+    """A parameter that must be an integer >= minimum (booleans refused)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def group_codes(groups: Any, n: int) -> Indices | None:
+    """Groups (therapist ids) as codes 0..g-1, or None without groups."""
+    if groups is None:
+        return None
+    values = np.asarray(groups)
+    if values.shape != (n,):
+        raise ValueError(f"groups must have one entry per sample ({n}), got shape {values.shape}.")
+    return np.unique(values, return_inverse=True)[1].astype(np.intp)
+
+
+class AllianceRegressor(RegressorMixin, BaseEstimator):
+    """Weights >= 0 shrunk toward those in force, alpha chosen by therapist-grouped CV.
+
+    Parameters: ``prior_coef`` the weights in force (None: zeros); ``prior_intercept`` the
+    intercept in force, used only for the held-out baseline ``cv_results_["prior_mse"]`` since the
+    fitted intercept is never penalised; ``alphas`` absolute penalties (None: RELATIVE_ALPHAS times
+    the data's scale); ``cv`` folds (an int, a splitter or an iterable of (train, test) splits);
+    ``n_bootstrap`` cluster-bootstrap resamples for ``coef_interval_`` (0: no interval);
+    ``interval`` its coverage; ``random_state`` for the folds and the bootstrap; ``fixed_coef``
+    weights held at given values rather than fitted (one entry per feature, NaN where the weight
+    is fitted; None: all fitted), with an interval of exactly that value; ``rule`` how alpha is
+    chosen: "one_se" (default) the largest within one standard error of the best held-out MSE,
+    paired by fold, so the weights in force are kept unless the ratings clearly say otherwise;
+    "min" the best held-out MSE.
+    """
+
+    def __init__(
+        self,
+        prior_coef: Any = None,
+        prior_intercept: float | None = None,
+        alphas: Any = None,
+        cv: Any = 5,
+        n_bootstrap: int = 200,
+        interval: float = 0.95,
+        random_state: Any = None,
+        fixed_coef: Any = None,
+        rule: str = "one_se",
+    ) -> None:
+        self.prior_coef = prior_coef
+        self.prior_intercept = prior_intercept
+        self.alphas = alphas
+        self.cv = cv
+        self.n_bootstrap = n_bootstrap
+        self.interval = interval
+        self.random_state = random_state
+        self.fixed_coef = fixed_coef
+        self.rule = rule
+
+    def _check_params(self, p: int) -> Floats:
+        """Validate the parameters; return the prior coefficients."""
+        whole_number(self.n_bootstrap, "n_bootstrap", 0)
+        if self.rule not in ("one_se", "min"):
+            raise ValueError(f"rule must be 'one_se' or 'min', got {self.rule!r}.")
+        interval: Any = self.interval  # checked as given, whatever its annotation says
+        if isinstance(interval, bool) or not isinstance(interval, numbers.Real):
+            raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+        if not 0 < float(interval) < 1:
+            raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+        if self.prior_intercept is not None and not np.isfinite(self.prior_intercept):
+            raise ValueError("prior_intercept must be a finite number or None.")
+        if self.prior_coef is None:
+            return np.zeros(p)
+        prior = np.asarray(self.prior_coef, dtype=np.float64)
+        if prior.shape != (p,) or not np.isfinite(prior).all() or (prior < 0).any():
+            raise ValueError(f"prior_coef must be {p} finite numbers >= 0.")
+        return prior
+
+    def _check_fixed(self, p: int) -> Floats:
+        """The held weights: NaN where a weight is fitted, else its value (finite, >= 0)."""
+        if self.fixed_coef is None:
+            return np.full(p, np.nan)
+        fixed = np.asarray(self.fixed_coef, dtype=np.float64)
+        held = fixed[~np.isnan(fixed)]
+        if fixed.shape != (p,) or not np.isfinite(held).all() or (held < 0).any():
+            raise ValueError(f"fixed_coef must be {p} entries, each NaN or a finite number >= 0.")
+        return fixed
+
+    def _alpha_grid(self, full: Floats, p: int) -> Floats:
+        """The penalties to try: given ones, or the relative grid scaled to the data."""
+        if self.alphas is not None:
+            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+            if not alphas.size or not np.isfinite(alphas).all() or (alphas < 0).any():
+                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+            return alphas
+        total = full[0, 0]
+        sx = full[0, 1 : p + 1]
+        diagonal = np.diag(full[1 : p + 1, 1 : p + 1]) - sx**2 / total
+        scale = float(diagonal.mean()) if p else 0.0
+        return RELATIVE_ALPHAS * (scale if scale > 0 else total)
+
+    def _splits(
+        self,
+        x: Floats,
+        y: Floats,
+        groups: Any,
+        codes: Indices | None,
+        rng: Any,
+    ) -> list[Split]:
+        """Cross-validation splits: by therapist when there are enough, else by row."""
+        cv = self.cv
+        if isinstance(cv, numbers.Integral):
+            k = whole_number(cv, "cv", 2)
+            if codes is not None and int(codes.max()) + 1 >= k:
+                return list(GroupKFold(n_splits=k).split(x, y, codes))
+            if len(y) < 2:  # one row: nothing to hold out
+                return []
+            folds = KFold(n_splits=min(k, len(y)), shuffle=True, random_state=rng)
+            return list(folds.split(x))
+        splits: Iterable[Split] = check_cv(cv).split(x, y, groups)
+        return list(splits)
+
+    def _cross_validate(
+        self,
+        z: Floats,
+        weight: Floats,
+        splits: list[Split],
+        alphas: Floats,
+        prior: Floats,
+        prior_intercept: float | None,
+    ) -> tuple[Floats, float, Floats]:
+        """Weighted held-out MSE per alpha and of the weights in force, pooled over folds; and
+        each fold's MSE per alpha (folds x alphas)."""
+        fold_sse = np.zeros((len(splits), len(alphas)))
+        fold_weight = np.zeros(len(splits))
+        prior_sse = 0.0
+        for k, (train, test) in enumerate(splits):
+            fit_stats = sufficient_stats(z[train], weight[train])
+            test_stats = sufficient_stats(z[test], weight[test])
+            fold_weight[k] = float(test_stats[0, 0])
+            for i, alpha in enumerate(alphas):
+                fold_sse[k, i] = squared_error(test_stats, *solve(fit_stats, float(alpha), prior))
+            # Without an intercept in force, the baseline gets the best one for its weights.
+            if prior_intercept is None:
+                prior_sse += squared_error(test_stats, best_intercept(fit_stats, prior), prior)
+            else:
+                prior_sse += squared_error(test_stats, prior_intercept, prior)
+        held_weight = float(fold_weight.sum())
+        per_fold = fold_sse / np.where(fold_weight > 0, fold_weight, np.nan)[:, None]
+        if held_weight <= 0:
+            return np.full(len(alphas), np.nan), float("nan"), per_fold
+        return fold_sse.sum(axis=0) / held_weight, prior_sse / held_weight, per_fold
+
+    def _choose_alpha(self, alphas: Floats, mse: Floats, per_fold: Floats) -> float:
+        """The penalty by the rule: the CV minimum, or the largest within one SE of it."""
+        if np.isnan(mse).all():  # too little data to cross-validate: stay near the prior
+            return float(alphas.max())
+        best = np.nanmin(mse)
+        # Ties go to the larger penalty: no evidence to move away from the weights in force.
+        at_best = mse <= best + 1e-12 * abs(best)
+        if self.rule == "min":
+            return float(alphas[at_best].max())
+        # One standard error (Hastie, Tibshirani & Friedman 2009, 7.10), paired by fold: each
+        # alpha's held-out MSE minus the best one's, fold by fold, against its standard error.
+        folds = per_fold[~np.isnan(per_fold).any(axis=1)]
+        if len(folds) < 2:
+            return float(alphas[at_best].max())
+        reference = folds[:, int(np.flatnonzero(at_best)[np.argmax(alphas[at_best])])]
+        difference = folds - reference[:, None]
+        se = difference.std(axis=0, ddof=1) / np.sqrt(len(folds))
+        within = (mse - best <= se) | at_best
+        return float(alphas[within].max())
+
+    def _bootstrap(
+        self,
+        z: Floats,
+        weight: Floats,
+        codes: Indices | None,
+        alpha: float,
+        prior: Floats,
+        rng: Any,
+    ) -> Floats:
+        """Coefficients refitted on resamples of therapists (or rows without therapists)."""
+        draws = int(self.n_bootstrap)
+        p = len(prior)
+        coefs = np.empty((draws, p))
+        if codes is None:
+            n = len(weight)
+            for b in range(draws):
+                counts = np.bincount(rng.randint(0, n, n), minlength=n)
+                coefs[b] = solve(sufficient_stats(z, weight * counts), alpha, prior)[1]
+            return coefs
+        k = int(codes.max()) + 1
+        per_unit = unit_stats(z, weight, codes, k).reshape(k, -1)
+        picks = rng.randint(0, k, size=(draws, k)) + (np.arange(draws) * k)[:, None]
+        counts = np.bincount(picks.ravel(), minlength=draws * k).reshape(draws, k)
+        q = z.shape[1]
+        for b, stats in enumerate(counts.astype(np.float64) @ per_unit):
+            coefs[b] = solve(stats.reshape(q, q), alpha, prior)[1]
+        return coefs
+
+    def fit(
+        self,
+        X: Any,  # noqa: N803
+        y: Any,
+        sample_weight: Any = None,
+        groups: Any = None,
+    ) -> AllianceRegressor:
+        """Choose alpha by grouped CV, fit at it, and bootstrap the weights' intervals."""
+        x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        target = np.asarray(target, dtype=np.float64)
+        n, p = x.shape
+        prior_full = self._check_params(p)
+        fixed = self._check_fixed(p)
+        held = ~np.isnan(fixed)
+        weight = checked_weights(sample_weight, n)
+        codes = group_codes(groups, n)
+        rng = check_random_state(self.random_state)
+        # Held weights become an offset; the rest are fitted on the remaining columns.
+        free = x[:, ~held]
+        offset = x[:, held] @ fixed[held]
+        prior = prior_full[~held]
+        # Centre by the weighted means once: same solution, better-conditioned cross-products.
+        total = weight.sum()
+        x_shift = weight @ free / total
+        rest = target - offset
+        y_shift = float(weight @ rest / total)
+        z = np.column_stack([np.ones(n), free - x_shift, rest - y_shift])
+        full = sufficient_stats(z, weight)
+        alphas = self._alpha_grid(full, len(prior))
+        splits = self._splits(x, target, groups, codes, rng)
+        mse, _, per_fold = self._cross_validate(z, weight, splits, alphas, prior, None)
+        # With every weight held there is nothing to shrink: no penalty.
+        alpha = self._choose_alpha(alphas, mse, per_fold) if len(prior) else 0.0
+        intercept, coef = solve(full, alpha, prior)
+        self.coef_ = np.where(held, fixed, 0.0)
+        self.coef_[~held] = coef
+        self.intercept_ = intercept + y_shift - float(x_shift @ coef)
+        self.alpha_ = alpha
+        self.cv_results_ = {
+            "alphas": alphas,
+            "mean_mse": mse,
+            "fold_mse": per_fold,
+            "prior_mse": self._prior_mse(x, target, weight, splits, prior_full),
+        }
+        if self.n_bootstrap:
+            low, high = (1 - self.interval) / 2, (1 + self.interval) / 2
+            draws = np.tile(np.where(held, fixed, 0.0), (int(self.n_bootstrap), 1))
+            draws[:, ~held] = self._bootstrap(z, weight, codes, alpha, prior, rng)
+            self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
+        else:
+            self.coef_interval_ = np.full((p, 2), np.nan)
+            self.coef_interval_[held] = fixed[held, None]
+        return self
+
+    def _prior_mse(
+        self, x: Floats, target: Floats, weight: Floats, splits: list[Split], prior: Floats
+    ) -> float:
+        """Weighted held-out MSE of the weights in force (with their intercept, if given)."""
+        total = weight.sum()
+        x_shift = weight @ x / total
+        y_shift = float(weight @ target / total)
+        z = np.column_stack([np.ones(len(target)), x - x_shift, target - y_shift])
+        intercept = (
+            None
+            if self.prior_intercept is None
+            else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
+        )
+        _, prior_mse, _ = self._cross_validate(z, weight, splits, np.empty(0), prior, intercept)
+        return prior_mse
+
+    def predict(self, X: Any) -> Floats:  # noqa: N803
+        """Predicted early alliance: intercept + X @ coef."""
+        check_is_fitted(self)
+        x = validate_data(self, X, reset=False, dtype=np.float64)
+        return np.asarray(self.intercept_ + x @ self.coef_, dtype=np.float64)

@@ -1,0 +1,50 @@
+"""The pure scoring core: features, weights, the therapist index, filters, ranking, reasons."""
+
+from matcher.core.scoring.engine import (
+    Evaluation,
+    MatchOutcome,
+    Result,
+    eligible_ids,
+    evaluate,
+    feature_values,
+    match,
+    scores,
+    top,
+)
+from matcher.core.scoring.features import (
+    DEFAULT_RADIUS_KM,
+    FEATURE_MEANINGS,
+    FEATURES,
+    ClientQuery,
+    rank_discount,
+)
+from matcher.core.scoring.filters import FILTER_ORDER, MUST_HAVE_ORDER, RELAXABLE_FILTERS
+from matcher.core.scoring.index import PRIOR_ALLIANCE, TherapistIndex
+from matcher.core.scoring.reasons import explain
+from matcher.core.scoring.weights import WeightSet, load_default, models_dir
+
+__all__ = [
+    "DEFAULT_RADIUS_KM",
+    "FEATURES",
+    "FEATURE_MEANINGS",
+    "FILTER_ORDER",
+    "MUST_HAVE_ORDER",
+    "PRIOR_ALLIANCE",
+    "RELAXABLE_FILTERS",
+    "ClientQuery",
+    "Evaluation",
+    "MatchOutcome",
+    "Result",
+    "TherapistIndex",
+    "WeightSet",
+    "eligible_ids",
+    "evaluate",
+    "explain",
+    "feature_values",
+    "load_default",
+    "match",
+    "models_dir",
+    "rank_discount",
+    "scores",
+    "top",
+]

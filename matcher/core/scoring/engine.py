@@ -1,0 +1,168 @@
+"""Matching: hard filters, the transparent score, the top results with their reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.core.scoring.features import FEATURES, ClientQuery, feature_matrix
+from matcher.core.scoring.filters import Screening, screen
+from matcher.core.scoring.index import Floats, Rows, TherapistIndex
+from matcher.core.scoring.reasons import explain
+from matcher.core.scoring.weights import WeightSet
+
+
+@dataclass(frozen=True)
+class Result:
+    """One ranked therapist: its score, what each feature added, and why in words."""
+
+    rank: int
+    therapist_id: str
+    name: str
+    score: float
+    contributions: dict[str, float]
+    features: dict[str, float]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """Everything a match returns: counts from the filters and the ranked results."""
+
+    eligible: int
+    excluded: dict[str, int]
+    relaxations: list[dict[str, Any]]
+    results: list[Result]
+
+
+def _instant(now: datetime | None) -> datetime:
+    """The match instant, in UTC; a naive datetime is read as UTC."""
+    if now is None:
+        return datetime.now(UTC)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def scores(values: Floats, weights: WeightSet) -> Floats:
+    """intercept + sum_k w_k f_k per row, summed in FEATURES order."""
+    total = np.full(len(values), weights.intercept)
+    for k, w in enumerate(weights.vector()):
+        total = total + w * values[:, k]
+    return total
+
+
+def top(score: Floats, limit: int) -> Rows:
+    """Positions of the ``limit`` best scores; ties go to the earlier position (lower id)."""
+    size = min(limit, len(score))
+    if size <= 0:
+        return np.empty(0, dtype=np.intp)
+    candidates = np.arange(len(score))
+    if size < len(score):
+        kth = score[np.argpartition(-score, size - 1)[:size]].min()
+        # Fewer than ``size`` beat the k-th score; the rest are the lowest ids tied with it.
+        above = np.flatnonzero(score > kth)
+        tied = np.flatnonzero(score == kth)[: size - len(above)]
+        candidates = np.concatenate([above, tied])
+    return candidates[np.lexsort((candidates, -score[candidates]))]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One intake screened and scored once: every eligible row, its features and its score."""
+
+    index: TherapistIndex
+    query: ClientQuery
+    when: datetime
+    weights: WeightSet
+    screening: Screening
+    values: Floats  # (eligible, FEATURES) in row order
+    score: Floats
+
+    @property
+    def ids(self) -> npt.NDArray[np.str_]:
+        """The eligible therapists' ids, aligned with ``values`` and ``score``."""
+        return self.index.ids[self.screening.rows]
+
+    def results(self, positions: Rows) -> list[Result]:
+        """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
+        rows = self.screening.rows[positions]
+        reasons = explain(
+            self.index, self.query, rows, self.values[positions], self.weights, self.when
+        )
+        w = self.weights.vector()
+        return [
+            Result(
+                rank=rank,
+                therapist_id=str(self.index.ids[row]),
+                name=str(self.index.names[row]),
+                score=float(self.score[pos]),
+                contributions=dict(zip(FEATURES, (w * self.values[pos]).tolist(), strict=True)),
+                features=dict(zip(FEATURES, self.values[pos].tolist(), strict=True)),
+                reasons=reasons[rank - 1],
+            )
+            for rank, (pos, row) in enumerate(
+                zip(positions.tolist(), rows.tolist(), strict=True), 1
+            )
+        ]
+
+    def outcome(self, positions: Rows) -> MatchOutcome:
+        """The match answer showing the eligible ``positions`` given, ranked in that order."""
+        return MatchOutcome(
+            eligible=len(self.screening.rows),
+            excluded=self.screening.excluded,
+            relaxations=list(self.screening.relaxations),
+            results=self.results(positions),
+        )
+
+
+def evaluate(
+    index: TherapistIndex,
+    intake: Mapping[str, Any],
+    weights: WeightSet,
+    *,
+    limit: int = 10,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Screen an intake and score every therapist who passes the hard filters."""
+    when = _instant(now)
+    q = ClientQuery.from_intake(intake)
+    screening = screen(index, q, when, limit=limit)
+    values = feature_matrix(index, q, screening.rows, when)
+    return Evaluation(index, q, when, weights, screening, values, scores(values, weights))
+
+
+def match(
+    index: TherapistIndex,
+    intake: Mapping[str, Any],
+    weights: WeightSet,
+    *,
+    limit: int = 10,
+    now: datetime | None = None,
+) -> MatchOutcome:
+    """Rank the therapists who pass every hard filter for this intake."""
+    evaluation = evaluate(index, intake, weights, limit=limit, now=now)
+    return evaluation.outcome(top(evaluation.score, limit))
+
+
+def feature_values(
+    index: TherapistIndex,
+    intake: Mapping[str, Any],
+    therapist_ids: Iterable[str],
+    *,
+    now: datetime | None = None,
+) -> Floats:
+    """Feature rows (FEATURES order) for given therapists, eligible or not; KeyError if unknown."""
+    rows = np.array([index.rows[k] for k in therapist_ids], dtype=np.intp)
+    return feature_matrix(index, ClientQuery.from_intake(intake), rows, _instant(now))
+
+
+def eligible_ids(
+    index: TherapistIndex, intake: Mapping[str, Any], *, now: datetime | None = None
+) -> npt.NDArray[np.str_]:
+    """Ids of every therapist passing the hard filters, in id order."""
+    screening = screen(index, ClientQuery.from_intake(intake), _instant(now))
+    return index.ids[screening.rows]

@@ -1,0 +1,1 @@
+"""The lab: the simulator and the synthetic directory."""

@@ -1,0 +1,232 @@
+"""Playing the world through the service: recorded matches, referrals and ratings, as in real use.
+
+Nothing here writes a table: the directory goes in through ``directory.import_profiles``, matches
+through ``MatchService.match_for_record`` and ``outcomes.record_match``, referrals through
+``outcomes.refer`` and ratings through ``outcomes.rate``, exactly as the API does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from matcher.lab.simulation.world import SIMULATED_NOW, Course, World, course, true_alliance
+from matcher.schemas.intake import IntakeSchema
+from matcher.services import directory, outcomes
+from matcher.services import models as model_versions
+from matcher.services.matching import MatchService
+from matcher.storage import schema
+from matcher.storage.database import Database
+from matcher.storage.tables import ModelVersion, Referral, Therapist
+
+KEY_ID = "simulator"  # stands in for the API key id on every recorded match, referral, rating
+SHOWN = 10  # results shown per match, as a directory page would
+
+Progress = Callable[[str, int, int], None]
+
+
+class DatabaseNotEmpty(ValueError):
+    """The simulation fills a database of its own; this one already holds data."""
+
+
+def open_service(db: Database, profiles: Sequence[dict[str, Any]]) -> MatchService:
+    """Migrate, store version 1, import the directory, and start a match service on it."""
+    schema.upgrade(db)
+    with db.session() as session:
+        therapists = session.execute(select(func.count()).select_from(Therapist)).scalar_one()
+        models = session.execute(select(func.count()).select_from(ModelVersion)).scalar_one()
+        referrals = session.execute(select(func.count()).select_from(Referral)).scalar_one()
+    if therapists or referrals or models > 1:
+        where = db.engine.url.render_as_string(hide_password=True)
+        raise DatabaseNotEmpty(
+            f"{where} already holds {therapists} therapists, {referrals} referrals and "
+            f"{models} model versions; the simulation needs an empty database."
+        )
+    model_versions.ensure_default(db)
+    directory.import_profiles(db, profiles=directory.validate_records(profiles))
+    return MatchService(
+        db, weights=model_versions.active_weights, alliance=outcomes.AllianceRecordSource()
+    )
+
+
+def try_order(rng: np.random.Generator, shown: int) -> list[int]:
+    """Positions in the order a client tries them: one drawn with P ~ 1/rank, then by rank.
+
+    Assumption (position bias, no figure in research.md): people mostly take a top result.
+    """
+    p = 1.0 / np.arange(1, shown + 1)
+    first = int(rng.choice(shown, p=p / p.sum()))
+    return [first, *(i for i in range(shown) if i != first)]
+
+
+@dataclass(frozen=True)
+class PlayCounts:
+    """What happened while playing: matches, referrals, ratings, dropouts and how ratings look."""
+
+    clients: int
+    explored: int
+    no_eligible: int
+    referrals: int
+    refused: int
+    unreferred: int
+    ratings: int
+    ratings_wai_sr: int
+    ratings_srs: int
+    dropouts_after_1: int
+    dropouts_after_2: int
+    completed: int
+    wai_items_4_or_5: float  # share of WAI-SR items rated 4 or 5 (the ceiling)
+    mean_score_wai_sr: float | None
+    mean_score_srs: float | None
+    dropout_d_latent: float | None  # completers minus dropouts, session-1 latent alliance
+    dropout_d_rated: float | None  # the same on session-1 ratings
+
+
+@dataclass
+class _Tally:
+    explored: int = 0
+    no_eligible: int = 0
+    referrals: int = 0
+    refused: int = 0
+    unreferred: int = 0
+    dropped: list[int] = field(default_factory=lambda: [0, 0])
+    completed: int = 0
+    scores: dict[str, list[float]] = field(default_factory=lambda: {"wai-sr": [], "srs": []})
+    wai_items: list[float] = field(default_factory=list)
+    first_latent: list[float] = field(default_factory=list)
+    first_rated: list[float] = field(default_factory=list)
+    left: list[bool] = field(default_factory=list)
+
+
+def _cohen_d(values: Sequence[float], left: Sequence[bool]) -> float | None:
+    """Stayers' mean minus leavers' mean over the pooled SD."""
+    x, out = np.asarray(values), np.asarray(left, dtype=bool)
+    stay, gone = x[~out], x[out]
+    if len(stay) < 2 or len(gone) < 2:
+        return None
+    pooled = ((len(stay) - 1) * stay.var(ddof=1) + (len(gone) - 1) * gone.var(ddof=1)) / (
+        len(x) - 2
+    )
+    return float((stay.mean() - gone.mean()) / math.sqrt(pooled)) if pooled > 0 else None
+
+
+def play(
+    service: MatchService,
+    world: World,
+    *,
+    referrals: int,
+    exploration: float,
+    clients: np.random.Generator,
+    choices: np.random.Generator,
+    policy: np.random.Generator,
+    progress: Progress | None = None,
+) -> PlayCounts:
+    """One new client per referral: match, record, refer, then rate sessions until dropout."""
+    db, loader, tally = service.db, IntakeSchema(), _Tally()
+    for number in range(1, referrals + 1):
+        client = world.client(clients)
+        intake: dict[str, Any] = loader.load(client.intake)
+        recorded = service.match_for_record(
+            intake, limit=SHOWN, exploration=exploration, rng=policy, now=SIMULATED_NOW
+        )
+        outcome = recorded.outcome
+        match_id = outcomes.record_match(
+            db,
+            intake=intake,
+            limit=SHOWN,
+            client_ref=client.ref,
+            outcome=outcome,
+            candidates=recorded.candidates,
+            model_version=recorded.snapshot.weights.version,
+            key_id=KEY_ID,
+            exploration=recorded.explored,
+            feature_means=recorded.feature_means,
+        )
+        tally.explored += recorded.explored
+        referral = _refer(db, match_id, [r.therapist_id for r in outcome.results], choices, tally)
+        if referral is not None:
+            expected = true_alliance(client, world.therapists[referral.therapist_id])
+            _rate(db, referral.id, course(choices, client, expected), tally)
+        if progress is not None:
+            progress("referrals", number, referrals)
+    return _counts(referrals, tally)
+
+
+def _refer(
+    db: Database,
+    match_id: str,
+    shown: list[str],
+    rng: np.random.Generator,
+    tally: _Tally,
+) -> Referral | None:
+    """Refer to the result the client picks; on a 409 (no slot) try the next one shown."""
+    if not shown:
+        tally.no_eligible += 1
+        return None
+    for position in try_order(rng, len(shown)):
+        try:
+            referral = outcomes.refer(
+                db, match_id=match_id, therapist_id=shown[position], key_id=KEY_ID
+            )
+        except outcomes.OutcomeRefused as refused:
+            if refused.status != 409:
+                raise
+            tally.refused += 1
+            continue
+        tally.referrals += 1
+        return referral
+    tally.unreferred += 1
+    return None
+
+
+def _rate(db: Database, referral_id: str, went: Course, tally: _Tally) -> None:
+    """Store each session's rating through the service, as a coordinator would enter it."""
+    for session, instrument, items in went.ratings:
+        rating, _created = outcomes.rate(
+            db,
+            referral_id=referral_id,
+            instrument=instrument,
+            session_number=session,
+            items=items,
+            key_id=KEY_ID,
+        )
+        tally.scores[instrument].append(rating.score)
+        if instrument == "wai-sr":
+            tally.wai_items.extend(items)
+        if session == 1:
+            tally.first_rated.append(rating.score)
+    tally.first_latent.append(went.latent[0])
+    tally.left.append(went.dropped_after is not None)
+    if went.dropped_after is None:
+        tally.completed += 1
+    else:
+        tally.dropped[went.dropped_after - 1] += 1
+
+
+def _counts(clients: int, tally: _Tally) -> PlayCounts:
+    wai, srs = tally.scores["wai-sr"], tally.scores["srs"]
+    items = np.asarray(tally.wai_items)
+    return PlayCounts(
+        clients=clients,
+        explored=tally.explored,
+        no_eligible=tally.no_eligible,
+        referrals=tally.referrals,
+        refused=tally.refused,
+        unreferred=tally.unreferred,
+        ratings=len(wai) + len(srs),
+        ratings_wai_sr=len(wai),
+        ratings_srs=len(srs),
+        dropouts_after_1=tally.dropped[0],
+        dropouts_after_2=tally.dropped[1],
+        completed=tally.completed,
+        wai_items_4_or_5=float((items >= 4).mean()) if len(items) else 0.0,
+        mean_score_wai_sr=float(np.mean(wai)) if wai else None,
+        mean_score_srs=float(np.mean(srs)) if srs else None,
+        dropout_d_latent=_cohen_d(tally.first_latent, tally.left),
+        dropout_d_rated=_cohen_d(tally.first_rated, tally.left),
+    )

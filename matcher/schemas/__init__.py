@@ -1,0 +1,1 @@
+"""Marshmallow schemas: one validation path shared by the API and the pages."""

@@ -1,0 +1,115 @@
+"""The client's intake and the match request: what a client asks for, validated once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from matcher import vocabulary as vocab
+from matcher.schemas.common import Strict
+from matcher.schemas.fields import Code, CodeList, Number, OpaqueCode, StrictBoolean
+from matcher.schemas.profile import ID_ERROR, ID_PATTERN, StyleSchema, WindowSchema
+
+# must_have names -> the intake fields that state that preference.
+MUST_HAVE_SOURCES: dict[str, tuple[str, ...]] = {
+    "language": ("languages",),
+    "modality": ("modalities",),
+    "concerns": ("concerns",),
+    "identity": ("identities",),
+    "gender": ("therapist_genders",),
+    "faith": ("faith",),
+    "format": ("formats",),
+    "availability": ("availability",),
+    "cost": ("max_fee", "insurance"),
+}
+
+
+class ClientLocationSchema(Strict):
+    """Where the client would travel from, for in-person sessions."""
+
+    lat = Number(required=True, validate=validate.Range(-90, 90))
+    lon = Number(required=True, validate=validate.Range(-180, 180))
+
+
+class IntakeSchema(Strict):
+    """A client's preferences (contract: "Match"); only ``jurisdiction`` is required.
+
+    Lists are in order of preference. Omitted, null or empty means no preference.
+    """
+
+    jurisdiction = Code(vocab.jurisdictions, "jurisdiction", required=True)
+    age_group = Code(vocab.POPULATIONS, "population", load_default=None, allow_none=True)
+    concerns = CodeList(vocab.CONCERNS, "concern", allow_none=True)
+    modalities = CodeList(vocab.MODALITIES, "modality", allow_none=True)
+    languages = CodeList(vocab.languages, "language (ISO 639-1)", allow_none=True)
+    identities = CodeList(vocab.IDENTITIES, "identity", allow_none=True)
+    wants_shared_identity = StrictBoolean(load_default=False, allow_none=True)
+    therapist_genders = CodeList(vocab.GENDERS, "gender", allow_none=True)
+    faith = Code(vocab.FAITHS, "faith", load_default=None, allow_none=True)
+    formats = CodeList(vocab.FORMATS, "format", allow_none=True)
+    location = fields.Nested(ClientLocationSchema, load_default=None, allow_none=True)
+    max_distance_km = Number(
+        load_default=None, allow_none=True, validate=validate.Range(0, 20_000, min_inclusive=False)
+    )
+    timezone = Code(vocab.timezones, "time zone (IANA)", load_default=None, allow_none=True)
+    availability = fields.List(
+        fields.Nested(WindowSchema),
+        load_default=list,
+        allow_none=True,
+        validate=validate.Length(max=64),
+    )
+    max_fee = Number(load_default=None, allow_none=True, validate=validate.Range(0, 100_000))
+    insurance = OpaqueCode(load_default=None, allow_none=True)
+    style = fields.Nested(StyleSchema, load_default=dict, allow_none=True)
+    must_have = CodeList(MUST_HAVE_SOURCES, "must-have dimension", allow_none=True)
+    exclude_therapists = fields.List(
+        fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)),
+        load_default=list,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def _availability_needs_timezone(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("availability") and not data.get("timezone"):
+            raise ValidationError("Required when availability is given.", "timezone")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _distance_needs_location(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("max_distance_km") is not None and not data.get("location"):
+            raise ValidationError("Required when max_distance_km is given.", "location")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _must_have_names_a_preference(self, data: dict[str, Any], **_: Any) -> None:
+        missing = [
+            name
+            for name in data.get("must_have") or ()
+            if name in MUST_HAVE_SOURCES
+            and not any(data.get(source) for source in MUST_HAVE_SOURCES[name])
+        ]
+        if missing:
+            sources = "; ".join(f"{n} needs {' or '.join(MUST_HAVE_SOURCES[n])}" for n in missing)
+            raise ValidationError(
+                f"Must-have without a preference to enforce ({sources}).", "must_have"
+            )
+
+
+def normalise(intake: dict[str, Any]) -> dict[str, Any]:
+    """Make null and omitted the same: empty lists, empty style, no shared-identity wish."""
+    out = dict(intake)
+    for name in (
+        "concerns",
+        "modalities",
+        "languages",
+        "identities",
+        "therapist_genders",
+        "formats",
+        "availability",
+        "must_have",
+        "exclude_therapists",
+    ):
+        out[name] = out.get(name) or []
+    out["style"] = out.get("style") or {}
+    out["wants_shared_identity"] = bool(out.get("wants_shared_identity"))
+    return out

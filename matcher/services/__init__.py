@@ -1,0 +1,1 @@
+"""Use cases: each takes a Session (one request, one transaction) and raises domain errors."""

@@ -1,0 +1,211 @@
+"""The match service: one index per process, kept current with the directory and the model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from matcher.core.scoring import (
+    FEATURES,
+    MatchOutcome,
+    TherapistIndex,
+    WeightSet,
+    evaluate,
+    load_default,
+    match,
+    top,
+)
+from matcher.schemas.intake import normalise
+from matcher.services.outcomes import Candidate
+from matcher.storage import counters
+from matcher.storage import therapists as stored
+from matcher.storage.database import Database
+from matcher.storage.tables import Therapist
+
+log = logging.getLogger(__name__)
+
+# How many of the best-scored eligible therapists are kept with a recorded match (with their
+# features at match time), so that a referral to any of them learns from what was known then.
+RECORDED_CANDIDATES = 100
+
+WeightSource = Callable[[Session], WeightSet]
+AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
+
+
+def default_weights(_session: Session) -> WeightSet:
+    """Version 1: the default weights shipped in ``models/default.json``."""
+    return load_default()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one match runs on: an index and a weight set, never changed once taken."""
+
+    index: TherapistIndex
+    weights: WeightSet
+    revisions: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class RecordedMatch:
+    """What a recorded match showed and what it keeps for learning."""
+
+    outcome: MatchOutcome
+    snapshot: Snapshot
+    candidates: list[Candidate]
+    explored: bool
+    feature_means: dict[str, float] | None
+
+
+class MatchService:
+    """Serves matches from an in-memory index, refreshed when a write bumps a revision.
+
+    Every request reads the revision counters (one small query). When the directory revision
+    moved, only the therapists written since are re-encoded and patched in; when the model
+    revision moved, the active weights are reloaded. So after a profile write or a model
+    activation returns, every worker's next match uses it.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        weights: WeightSource = default_weights,
+        alliance: AllianceSource | None = None,
+    ) -> None:
+        self.db = db
+        self._weights_source = weights
+        self._alliance_source = alliance
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the index has been built."""
+        return self._snapshot is not None
+
+    def snapshot(self) -> Snapshot:
+        """The current index and weights, refreshed first if the database moved on."""
+        revisions = counters.read_all(self.db.engine)
+        current = self._snapshot
+        if current is not None and current.revisions == revisions:
+            return current
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.revisions != revisions:
+                current = self._refresh(current, revisions)
+                self._snapshot = current
+            return current
+
+    def _refresh(self, current: Snapshot | None, revisions: Mapping[str, int]) -> Snapshot:
+        started = time.perf_counter()
+        with self.db.session() as session:
+            directory = revisions.get(counters.DIRECTORY, 0)
+            if current is None:
+                profiles = session.execute(
+                    select(col(Therapist.profile)).where(col(Therapist.active).is_(True))
+                ).scalars()
+                index = TherapistIndex.build(list(profiles))
+                changed = len(index)
+            else:
+                index, changed = current.index, 0
+                seen = current.revisions.get(counters.DIRECTORY, 0)
+                if directory != seen:
+                    rows = list(stored.changed_since(session, revision=seen))
+                    upserts = [r.profile for r in rows if r.active]
+                    removed = [r.id for r in rows if not r.active]
+                    index = index.with_changes(upserts, removed)
+                    changed = len(rows)
+            model_changed = current is None or current.revisions.get(
+                counters.MODELS
+            ) != revisions.get(counters.MODELS)
+            weights = self._weights_source(session) if model_changed else current.weights  # type: ignore[union-attr]
+            # Records are what the ratings show beyond the active model's match features, so
+            # they are re-estimated when ratings arrive and when another model is activated.
+            if self._alliance_source is not None:
+                alliance_changed = current is None or current.revisions.get(
+                    counters.ALLIANCE
+                ) != revisions.get(counters.ALLIANCE)
+                if alliance_changed or model_changed:
+                    index = index.with_alliance(self._alliance_source(session, weights))
+        log.info(
+            "matching index refreshed: %d therapists, %d changed, model v%d, %.0f ms",
+            len(index),
+            changed,
+            weights.version,
+            (time.perf_counter() - started) * 1000,
+        )
+        return Snapshot(index=index, weights=weights, revisions=dict(revisions))
+
+    def match(
+        self, intake: Mapping[str, Any], *, limit: int = 10, now: datetime | None = None
+    ) -> tuple[MatchOutcome, Snapshot]:
+        """Rank therapists for a validated intake, with the snapshot that ranked them."""
+        snap = self.snapshot()
+        outcome = match(snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now)
+        return outcome, snap
+
+    def match_for_record(
+        self,
+        intake: Mapping[str, Any],
+        *,
+        limit: int,
+        exploration: float,
+        rng: np.random.Generator,
+        now: datetime | None = None,
+    ) -> RecordedMatch:
+        """A match to be recorded: the outcome shown, the candidates kept, whether it explored.
+
+        With probability ``exploration`` the results shown are a uniform random sample of the
+        eligible therapists, in random order, so that learning keeps seeing pairs the ranking
+        would not show. Every kept candidate carries the probability that it was shown under
+        this policy, for inverse-propensity weighting.
+        """
+        snap = self.snapshot()
+        evaluation = evaluate(
+            snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
+        )
+        eligible = len(evaluation.score)
+        greedy = top(evaluation.score, limit)
+        if eligible == 0:
+            return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
+        explore = exploration > 0 and rng.random() < exploration
+        shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
+        outcome = evaluation.outcome(shown)
+        # P(shown) under this policy: the ranking's top with 1 - exploration, a uniform sample
+        # of len(greedy) eligible therapists with exploration.
+        propensity = np.full(eligible, exploration * len(greedy) / eligible)
+        propensity[greedy] += 1 - exploration
+        rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
+        best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
+        ids = evaluation.ids
+        candidates = [
+            Candidate(
+                therapist_id=str(ids[i]),
+                rank=rank.get(i),
+                score=float(evaluation.score[i]),
+                propensity=float(propensity[i]),
+                features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
+            )
+            for i in sorted(set(best.tolist()) | set(rank))
+        ]
+        means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
+        return RecordedMatch(outcome, snap, candidates, explore, means)
+
+    def readiness(self) -> str:
+        """Readiness check: "ok" when the index is loaded (loading it if need be)."""
+        try:
+            self.snapshot()
+        except Exception as err:
+            log.exception("matching index failed to load")
+            return f"matching index not loaded: {type(err).__name__}"
+        return "ok"

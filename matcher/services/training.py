@@ -1,0 +1,169 @@
+"""Training: learn a candidate weight set from the early-alliance ratings collected so far."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.core.learning.evaluation import NotEnoughRatings, check_enough, evaluate
+from matcher.core.learning.record import ALLIANCE_SPAN
+from matcher.core.scoring import FEATURES
+from matcher.services import models as model_versions
+from matcher.services import outcomes
+from matcher.storage import outcomes as stored
+from matcher.storage.database import Database
+from matcher.storage.tables import ModelVersion
+
+# One session's rating has dependability about .77; the mean of n sessions is more dependable
+# (Spearman-Brown), as Crits-Christoph et al. (2011) found for averaged alliance ratings.
+SESSION_DEPENDABILITY = 0.77
+# The alliance record is itself an empirical-Bayes estimate of how much better than average a
+# therapist's clients rate the early alliance, on the scale learning uses; at a weight of
+# ALLIANCE_SPAN its contribution is exactly that estimate, so that weight is held, not fitted.
+# Fitted from the values records had at match time (often from no rating at all) it was noise:
+# in the simulator its standard error was 0.04 to 0.10 against a value of 0.2.
+HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
+# Inverse-propensity weights are clipped (Swaminathan & Joachims 2015 clip too) so a few
+# explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
+MAX_IPW = 5.0
+
+__all__ = ["NotEnoughRatings", "TrainingData", "train", "training_data"]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """One row per rated referral: its features at match time and its mean early alliance.
+
+    The alliance is the mean of the referral's ratings on the scale shared by all instruments
+    (``matcher.core.learning.scale``), not the contract's per-instrument 0..1 score.
+    """
+
+    features: npt.NDArray[np.float64]
+    baseline: npt.NDArray[np.float64]  # the mean features of each rating's eligible pool
+    alliance: npt.NDArray[np.float64]
+    therapists: npt.NDArray[np.str_]
+    sample_weight: npt.NDArray[np.float64]
+    n_ratings: int
+
+
+def dependability(sessions: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Spearman-Brown dependability of the mean of ``sessions`` ratings."""
+    rho = SESSION_DEPENDABILITY
+    return sessions * rho / (1 + (sessions - 1) * rho)
+
+
+def training_data(db: Database) -> TrainingData:
+    """Gather every rated referral with the features its pair had when the match was made."""
+    with db.session() as session:
+        rows = stored.rated_referrals(session)
+        rated = outcomes.referral_alliance(session)
+    # Both are ordered by referral id; a rating stored in between would add a referral to one.
+    position = {referral: i for i, referral in enumerate(rated.referral_ids.tolist())}
+    rows = [(ref, means) for ref, means in rows if ref.id in position]
+    keep = np.array([position[ref.id] for ref, _ in rows], dtype=np.intp)
+    features = np.array(
+        [[float(ref.features.get(name, 0.0)) for name in FEATURES] for ref, _ in rows],
+        dtype=np.float64,
+    ).reshape(len(rows), len(FEATURES))
+    overall = features.mean(axis=0) if len(rows) else np.zeros(len(FEATURES))
+    baseline = np.array(
+        [
+            [float(means[name]) for name in FEATURES] if means else overall.tolist()
+            for _, means in rows
+        ],
+        dtype=np.float64,
+    ).reshape(len(rows), len(FEATURES))
+    counts = rated.ratings[keep].astype(np.float64)
+    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _ in rows])
+    weight = (1.0 / propensity) * dependability(counts) / SESSION_DEPENDABILITY
+    return TrainingData(
+        features=features,
+        baseline=baseline,
+        alliance=rated.mean[keep],
+        therapists=np.array([ref.therapist_id for ref, _ in rows], dtype=np.str_),
+        sample_weight=weight,
+        n_ratings=int(counts.sum()),
+    )
+
+
+def _fit_within_bounds(
+    coef: npt.NDArray[np.float64], intercept: float
+) -> tuple[dict[str, float], float, list[str]]:
+    """Keep the learned score on 0..1 (weights >= 0, intercept + sum <= 1), saying if it had to.
+
+    Held weights (HELD_WEIGHTS) keep their values; only the fitted ones are scaled down.
+    """
+    notes: list[str] = []
+    weights = np.clip(coef, 0.0, None)
+    held = np.array([name in HELD_WEIGHTS for name in FEATURES])
+    room = 0.99 - float(weights[held].sum())
+    fitted = float(weights[~held].sum())
+    if fitted + float(weights[held].sum()) > 1.0 and fitted > 0:
+        weights[~held] *= max(room, 0.0) / fitted
+        notes.append(
+            "Learned weights summed above 1; the fitted ones were scaled down to keep scores "
+            "in 0..1."
+        )
+    total = float(weights.sum())
+    bounded = min(max(intercept, 0.0), 1.0 - total)
+    if abs(bounded - intercept) > 1e-9:
+        notes.append(
+            f"Learned intercept {intercept:.3f} was moved to {bounded:.3f} so scores stay in 0..1."
+        )
+    return dict(zip(FEATURES, weights.tolist(), strict=True)), bounded, notes
+
+
+def train(
+    db: Database,
+    *,
+    note: str,
+    actor: str,
+    progress: Callable[[str], None] | None = None,
+) -> ModelVersion:
+    """Fit, evaluate against the active model, and store the result as a candidate."""
+    say = progress or (lambda _step: None)
+    say("gathering ratings")
+    data = training_data(db)
+    n_therapists = len(set(data.therapists.tolist()))
+    check_enough(len(data.alliance), n_therapists)
+    with db.session() as session:
+        active = model_versions.active_weights(session)
+    prior = active.vector()
+    say("fitting and evaluating on held-out therapists")
+    evaluation: dict[str, Any] = evaluate(
+        data.features,
+        data.alliance,
+        groups=data.therapists,
+        sample_weight=data.sample_weight,
+        active_coef=prior,
+        active_intercept=active.intercept,
+        feature_names=list(FEATURES),
+        baseline=data.baseline,
+        learner_params={"fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]},
+    )
+    # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
+    # folds; its fit is the candidate.
+    learned = evaluation["learned"]
+    coef = np.array([learned["weights"][name] for name in FEATURES], dtype=np.float64)
+    weights, intercept, notes = _fit_within_bounds(coef, float(learned["intercept"]))
+    evaluation["n_ratings"] = data.n_ratings
+    evaluation["n_referrals"] = len(data.alliance)
+    evaluation["n_therapists"] = n_therapists
+    evaluation["compared_with_version"] = active.version
+    evaluation["alpha"] = float(learned["alpha"])
+    evaluation["held_weights"] = dict(HELD_WEIGHTS)
+    evaluation["warnings"] = list(evaluation.get("warnings", [])) + notes
+    say("storing the candidate")
+    return model_versions.create_candidate(
+        db,
+        weights=weights,
+        intercept=intercept,
+        note=note,
+        actor=actor,
+        source="learned",
+        evaluation=evaluation,
+    )

@@ -1,0 +1,42 @@
+"""Bearer API keys on every protected endpoint: 401 without a valid key, 403 without scope."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from flask import current_app, g, request
+from flask_smorest import abort
+
+from matcher.services.keys import allows
+from matcher.storage.tables import ApiKey
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="matcher"'}
+
+
+def _unauthorized(detail: str) -> NoReturn:
+    abort(401, message=detail, headers=CHALLENGE)
+    raise AssertionError("abort returned")
+
+
+def current_key() -> ApiKey:
+    """The key the current request was authenticated with."""
+    key: ApiKey = g.api_key
+    return key
+
+
+def authorize(scope: str) -> ApiKey:
+    """Authenticate the request's bearer key and check that it carries ``scope``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if not header:
+        _unauthorized("Send an API key: Authorization: Bearer <key>.")
+    if scheme.lower() != "bearer" or not secret.strip():
+        _unauthorized("Use the Bearer scheme: Authorization: Bearer <key>.")
+    services = current_app.extensions["matcher"]
+    key: ApiKey | None = services.keys.authenticate(services.db.session, secret=secret.strip())
+    if key is None:
+        _unauthorized("Unknown or revoked API key.")
+    if not allows(key, scope):
+        abort(403, message=f"This key lacks the {scope!r} scope.")
+    g.api_key = key
+    return key

@@ -1,0 +1,154 @@
+"""Therapist profiles: upsert, read, list, deactivate and bulk import."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from matcher.schemas.common import ProblemSchema
+from matcher.schemas.profile import (
+    ID_ERROR,
+    ID_PATTERN,
+    ImportResultSchema,
+    TherapistPageSchema,
+    TherapistQuerySchema,
+    TherapistSchema,
+    TherapistUpsertSchema,
+)
+from matcher.services import directory
+from matcher.storage import therapists as stored
+from matcher.storage.tables import Therapist
+from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.api.problems import PROBLEM_MIMETYPE
+
+blp = ApiBlueprint(
+    "therapists", __name__, url_prefix="/api/v1/therapists", description="Therapist profiles"
+)
+
+
+def _db() -> Any:
+    return current_app.extensions["matcher"].db
+
+
+def as_document(row: Therapist) -> dict[str, Any]:
+    """A stored therapist as the API shows it."""
+    return dict(
+        row.profile, active=row.active, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+def _valid_id(therapist_id: str) -> None:
+    if not re.fullmatch(ID_PATTERN.strip("^$"), therapist_id):
+        abort(422, errors={"id": [ID_ERROR]}, message="Invalid therapist id in the path.")
+
+
+def _load(therapist_id: str) -> Therapist:
+    with _db().session() as session:
+        row = stored.get(session, therapist_id=therapist_id)
+    if row is None:
+        abort(404, message=f"No therapist {therapist_id!r}.")
+    return row  # type: ignore[return-value]
+
+
+@blp.route("")
+class Therapists(MethodView):
+    """The directory."""
+
+    @blp.requires("profiles")
+    @blp.arguments(TherapistQuerySchema(), location="query")
+    @blp.response(200, TherapistPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List therapists, newest id order, with filters (inactive ones only on request)."""
+        page, page_size = query.pop("page"), query.pop("page_size")
+        where = stored.TherapistFilter(**query)
+        with _db().session() as session:
+            rows, total = stored.page(session, where=where, page=page, page_size=page_size)
+        return {
+            "items": [as_document(r) for r in rows],
+            "total": total,
+            "page": page,
+            "page_size": page_size,
+        }
+
+
+@blp.route("/<string:therapist_id>")
+class TherapistById(MethodView):
+    """One therapist."""
+
+    @blp.requires("profiles")
+    @blp.response(200, TherapistSchema)
+    def get(self, therapist_id: str) -> dict[str, Any]:
+        """Read one profile (a deactivated one shows ``active: false``)."""
+        return as_document(_load(therapist_id))
+
+    @blp.requires("profiles")
+    @blp.arguments(TherapistUpsertSchema())
+    @blp.response(200, TherapistSchema, description="Replaced")
+    @blp.alt_response(201, schema=TherapistSchema, description="Created")
+    def put(self, profile: dict[str, Any], therapist_id: str) -> tuple[dict[str, Any], int]:
+        """Create (201) or replace (200) a profile; a deactivated therapist is reactivated."""
+        _valid_id(therapist_id)
+        if profile.get("id") not in (None, therapist_id):
+            abort(422, errors={"id": [f"Must equal the id in the path ({therapist_id!r})."]})
+        profile["id"] = therapist_id
+        created = directory.upsert_profile(_db(), profile=profile)
+        return as_document(_load(therapist_id)), 201 if created else 200
+
+    @blp.requires("profiles")
+    @blp.response(204)
+    def delete(self, therapist_id: str) -> None:
+        """Deactivate: the therapist stops being matched; the record and history stay."""
+        if not directory.deactivate(_db(), therapist_id=therapist_id):
+            abort(404, message=f"No therapist {therapist_id!r}.")
+
+
+_IMPORT_BODY = {
+    "required": True,
+    "description": (
+        "A JSON array of profiles, or NDJSON (one profile per line) with "
+        "Content-Type: application/x-ndjson. All or nothing."
+    ),
+    "content": {
+        "application/json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/TherapistProfile"}}
+        },
+    },
+}
+
+
+@blp.route("/import")
+class TherapistImport(MethodView):
+    """Bulk import."""
+
+    @blp.requires("profiles")
+    @blp.doc(requestBody=_IMPORT_BODY)
+    @blp.response(200, ImportResultSchema)
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        content_type=PROBLEM_MIMETYPE,
+        description="Nothing imported; `errors` names each bad record as `[index].field`",
+    )
+    def post(self) -> dict[str, int]:
+        """Create or replace many profiles in one transaction."""
+        settings = current_app.extensions["matcher"].settings
+        request.max_content_length = settings.max_import_bytes
+        mimetype = request.mimetype
+        ndjson = mimetype in directory.NDJSON_TYPES
+        if not ndjson and mimetype != "application/json" and not mimetype.endswith("+json"):
+            abort(415, message="Send a JSON array (application/json) or NDJSON.")
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, message="The body is not UTF-8.")
+        try:
+            records = directory.parse_records(text, ndjson=ndjson)
+            profiles = directory.validate_records(records)
+        except directory.ImportRejected as rejected:
+            abort(rejected.status, errors=rejected.errors, message=rejected.detail)
+        created, updated = directory.import_profiles(_db(), profiles=profiles)
+        return {"created": created, "updated": updated}

@@ -1,0 +1,55 @@
+"""Rate limits per API key: 429 problem+json with Retry-After; shared through Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+
+from matcher.config import Settings
+from matcher.services.keys import create_key
+
+REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_limit_gives_429_with_retry_after(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(replace(settings, rate_limit="3 per minute"))
+    _, secret = create_key(app.extensions["matcher"].db, name="t", scopes=["profiles"])
+    client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
+    statuses = [client.get("/api/v1/therapists", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/therapists", headers=headers)
+    assert limited.mimetype == "application/problem+json"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61
+    # Another key has its own allowance; health checks are never limited.
+    _, other = create_key(app.extensions["matcher"].db, name="u", scopes=["profiles"])
+    assert (
+        client.get("/api/v1/therapists", headers={"Authorization": f"Bearer {other}"}).status_code
+        == 200
+    )
+    assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+
+
+def test_redis_shares_the_limit_across_workers(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
+    redis = pytest.importorskip("redis")
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1) as probe:
+            probe.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+    shared = replace(settings, rate_limit="4 per minute", redis_url=REDIS_URL)
+    first, second = make_app(shared, "a"), make_app(shared, "b")
+    _, secret = create_key(first.extensions["matcher"].db, name="t", scopes=["profiles"])
+    headers = {"Authorization": f"Bearer {secret}"}
+    a, b = first.test_client(), second.test_client()
+    statuses = [
+        c.get("/api/v1/therapists", headers=headers).status_code for c in (a, b, a, b, a, b)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]
