@@ -91,12 +91,15 @@ def main() -> int:
     url = f"sqlite:///{work / 'bench.sqlite3'}"
     db = Database(url)
     upgrade(db)
-    ensure_default(db)
+    with db.transaction() as session:
+        ensure_default(session)
     profiles = generate_profiles(args.therapists, seed=11)
     started = time.perf_counter()
-    directory.import_profiles(db, profiles=directory.validate_records(profiles))
+    with db.transaction() as session:
+        directory.import_profiles(session, profiles=directory.validate_records(profiles))
     print(f"imported {len(profiles)} profiles in {time.perf_counter() - started:.1f} s")
-    _, key = create_key(db, name="bench", scopes=SCOPES)
+    with db.transaction() as session:
+        _, key = create_key(session, name="bench", scopes=SCOPES)
     db.dispose()
 
     rng = np.random.default_rng(5)

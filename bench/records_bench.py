@@ -23,11 +23,12 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from matcher.services.outcomes import AllianceRecordSource
+
 from matcher.core.scoring import FEATURES
 from matcher.lab.synthetic import generate_profiles
 from matcher.services import directory
 from matcher.services import models as model_versions
-from matcher.services.outcomes import AllianceRecordSource
 from matcher.storage import schema
 from matcher.storage.database import Database
 from matcher.storage.tables import AllianceRating, MatchRecord, Referral
@@ -38,9 +39,11 @@ def fill(db: Database, ratings: int, therapists: int, seed: int) -> int:
     """Store ``therapists`` profiles and about ``ratings`` ratings; return the rating count."""
     rng = np.random.default_rng(seed)
     schema.upgrade(db)
-    model_versions.ensure_default(db)
+    with db.transaction() as session:
+        model_versions.ensure_default(session)
     profiles = generate_profiles(therapists, seed=seed, jurisdictions=("US-CA",))
-    directory.import_profiles(db, profiles=directory.validate_records(profiles))
+    with db.transaction() as session:
+        directory.import_profiles(session, profiles=directory.validate_records(profiles))
     ids = [p["id"] for p in profiles]
     referrals = ratings * 10 // 27  # 2.7 sessions rated per referral, as in the simulator
     now = utcnow()

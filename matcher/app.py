@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
+__all__ = ["Services", "create_app"]
+
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from flask import Flask
 
+from matcher import vocabulary
 from matcher.config import Settings
 from matcher.core.learning.instruments import load_wording
 from matcher.services import models as model_versions
-from matcher.services import outcomes
-from matcher.services.keys import KeyCache
+from matcher.services.alliance import AllianceRecordSource
 from matcher.services.matching import MatchService
+from matcher.services.runtime import Services
 from matcher.storage.database import Database
 from matcher.web import init_web
-
-
-@dataclass
-class Services:
-    """What the views share, kept in ``app.extensions["matcher"]``."""
-
-    settings: Settings
-    db: Database
-    matching: MatchService
-    readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
-    rng: np.random.Generator = field(default_factory=np.random.default_rng)
-    wording: dict[str, list[str]] = field(default_factory=dict)
-    keys: KeyCache = field(default_factory=KeyCache)
 
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
@@ -44,10 +31,11 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app.config.update(settings.flask_config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("matcher").setLevel(settings.log_level)
+    vocabulary.serve_countries(settings.countries)
 
     db = Database(settings.resolved_database_url(app.instance_path))
     matching = MatchService(
-        db, weights=model_versions.active_weights, alliance=outcomes.AllianceRecordSource()
+        db, weights=model_versions.active_weights, alliance=AllianceRecordSource()
     )
     # Licensed item wording, only when an organisation points the service at its own file.
     wording = load_wording(settings.instrument_wording) if settings.instrument_wording else {}

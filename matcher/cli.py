@@ -6,6 +6,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from tqdm import tqdm
@@ -14,7 +15,8 @@ from matcher.app import create_app
 from matcher.services import directory, training
 from matcher.services import models as model_versions
 from matcher.services.demo import create_demo_key, load_demo_directory
-from matcher.services.keys import SCOPES, create_key, revoke
+from matcher.services.errors import Refused
+from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.services.models import ensure_default
 from matcher.serving import default_workers, serve
 from matcher.storage.database import Database
@@ -24,7 +26,17 @@ from matcher.storage.schema import upgrade as migrate
 def upgrade(db: Database) -> None:
     """Migrate to the newest schema and make sure version 1 of the model exists."""
     migrate(db)
-    ensure_default(db)
+    with db.transaction() as session:
+        ensure_default(session)
+
+
+def refuse(refusal: Refused) -> NoReturn:
+    """Say why a command was refused, field by field, and exit 1."""
+    click.echo(f"Refused: {refusal.detail}", err=True)
+    for path, messages in refusal.errors.items():
+        for message in messages:
+            click.echo(f"  {path}: {message}", err=True)
+    sys.exit(1)
 
 
 def _database() -> Database:
@@ -50,13 +62,16 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
     db: Database = app.extensions["matcher"].db
     upgrade(db)
     if demo:
-        loaded = load_demo_directory(db)
+        with db.transaction() as session:
+            loaded = load_demo_directory(session)
         click.echo(
             f"Demo directory: {loaded} profiles loaded."
             if loaded
             else "Directory not empty; demo profiles not loaded."
         )
-        click.echo(f"Demo API key (all scopes): {create_demo_key(db)}")
+        with db.transaction() as session:
+            demo_key = create_demo_key(session)
+        click.echo(f"Demo API key (all scopes): {demo_key}")
     # Build the matching index once here; gunicorn forks the workers from this process.
     snapshot = app.extensions["matcher"].matching.snapshot()
     click.echo(
@@ -98,7 +113,11 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key; it is printed once, alone on the last line."""
     db = _database()
     upgrade(db)
-    record, secret = create_key(db, name=name, scopes=scopes)
+    try:
+        with db.transaction() as session:
+            record, secret = create_key(session, name=name, scopes=scopes)
+    except Refused as refusal:
+        refuse(refusal)
     click.echo(f"Created key {record.id} ({record.name}) with scopes: {', '.join(record.scopes)}")
     click.echo("Store it now: it is not shown again.")
     click.echo(secret)
@@ -107,12 +126,10 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
 @keys_group.command("list")
 def keys_list() -> None:
     """Every key (never its secret): id, name, scopes, created, revoked."""
-    from matcher.storage import keys as stored_keys
-
     db = _database()
     upgrade(db)
     with db.session() as session:
-        keys = stored_keys.all_keys(session)
+        keys = list_keys(session)
     for key in keys:
         revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         click.echo(
@@ -125,9 +142,11 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by id; it stops working within 10 seconds on every worker."""
-    if not revoke(_database(), key_id=key_id):
-        click.echo(f"No key {key_id}.", err=True)
-        sys.exit(1)
+    try:
+        with _database().transaction() as session:
+            revoke(session, key_id=key_id)
+    except Refused as refusal:
+        refuse(refusal)
     click.echo(f"Key {key_id} revoked.")
 
 
@@ -147,13 +166,10 @@ def profiles_import(file: Path) -> None:
         records = directory.parse_records(file.read_text(encoding="utf-8"), ndjson=ndjson)
         with tqdm(total=len(records), desc="Validating", unit="profile") as bar:
             profiles = directory.validate_records(records, progress=bar.update)
-    except directory.ImportRejected as rejected:
-        click.echo(f"Import refused: {rejected.detail}", err=True)
-        for path, messages in rejected.errors.items():
-            for message in messages:
-                click.echo(f"  {path}: {message}", err=True)
-        sys.exit(1)
-    created, updated = directory.import_profiles(db, profiles=profiles)
+    except Refused as refusal:
+        refuse(refusal)
+    with db.transaction() as session:
+        created, updated = directory.import_profiles(session, profiles=profiles)
     click.echo(f"Imported {len(profiles)} profiles: {created} created, {updated} updated.")
 
 
@@ -184,10 +200,13 @@ def train_command(note: str) -> None:
                 bar.update(1)
 
         try:
-            model = training.train(db, note=note, actor=_actor(), progress=progress)
-        except training.NotEnoughRatings as few:
-            click.echo(f"Not trained: {few}", err=True)
-            sys.exit(1)
+            with db.session() as session:
+                learned = training.learn(session, progress=progress)
+        except Refused as refusal:
+            refuse(refusal)
+        progress("storing the candidate")
+        with db.transaction() as session:
+            model = training.store(session, learned=learned, note=note, actor=_actor())
         bar.update(bar.total - bar.n)
     evaluation = model.evaluation or {}
     heldout = evaluation.get("heldout", {})
@@ -222,12 +241,10 @@ def models_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models_list(as_json: bool) -> None:
     """Every model version, newest first."""
-    from matcher.storage import model_versions as stored
-
     db = _database()
     upgrade(db)
     with db.session() as session:
-        models = stored.all_versions(session)
+        models = model_versions.list_versions(session)
     if as_json:
         click.echo(
             json.dumps(
@@ -263,10 +280,11 @@ def models_activate(version: int, note: str) -> None:
     """Make VERSION the model every match uses (an older one: a rollback)."""
     db = _database()
     upgrade(db)
-    model = model_versions.activate(db, version=version, actor=_actor(), note=note)
-    if model is None:
-        click.echo(f"No model version {version}.", err=True)
-        sys.exit(1)
+    try:
+        with db.transaction() as session:
+            model_versions.activate(session, version=version, actor=_actor(), note=note)
+    except Refused as refusal:
+        refuse(refusal)
     click.echo(f"Version {version} is active.")
 
 
@@ -310,7 +328,7 @@ def simulate_command(
 
     try:
         report = run(config, progress=progress)
-    except (training.NotEnoughRatings, ValueError) as err:
+    except (Refused, ValueError) as err:
         click.echo(f"Simulation stopped: {err}", err=True)
         sys.exit(1)
     finally:

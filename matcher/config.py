@@ -21,6 +21,11 @@ def _float(name: str, default: float) -> float:
     return default if raw in (None, "") else float(raw)
 
 
+def _codes(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(ENV_PREFIX + name, "")
+    return tuple(code.strip().upper() for code in raw.split(",") if code.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; every field has a ``MATCHER_<NAME>`` variable."""
@@ -35,6 +40,8 @@ class Settings:
     rate_limit: str = "600 per minute"
     exploration: float = 0.0
     log_level: str = "INFO"
+    countries: tuple[str, ...] = ("US", "CA")
+    worker_class: str = "sync"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +58,8 @@ class Settings:
             rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
+            countries=_codes("COUNTRIES") or ("US", "CA"),
+            worker_class=env(ENV_PREFIX + "WORKER_CLASS") or "sync",
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

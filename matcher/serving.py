@@ -15,7 +15,9 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+def gunicorn_options(
+    host: str, port: int, workers: int, *, worker_class: str = "sync"
+) -> dict[str, Any]:
     """The gunicorn settings ``matcher serve`` uses."""
     shm = Path("/dev/shm")
     return {
@@ -26,7 +28,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         # worker, one idle, under wrk). Sync workers close each connection, so the kernel spreads
         # requests across processes. Put a reverse proxy in front for slow clients, as gunicorn
         # advises; MATCHER_WORKER_CLASS=gthread switches to threads.
-        "worker_class": os.environ.get("MATCHER_WORKER_CLASS", "sync"),
+        "worker_class": worker_class,
         "threads": 4,
         # Build the app (and the matching index) once in the master; workers fork from it.
         "preload_app": True,
@@ -68,4 +70,5 @@ class Server(BaseApplication):
 
 def serve(app: Flask, *, host: str, port: int, workers: int) -> None:
     """Run gunicorn in the foreground until it is stopped."""
-    Server(app, gunicorn_options(host, port, workers)).run()
+    worker_class = app.extensions["matcher"].settings.worker_class
+    Server(app, gunicorn_options(host, port, workers, worker_class=worker_class)).run()

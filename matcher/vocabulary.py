@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import zoneinfo
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -136,11 +135,17 @@ def languages() -> Mapping[str, str]:
     return MappingProxyType(dict(pairs))
 
 
+_served: list[tuple[str, ...]] = [DEFAULT_COUNTRIES]
+
+
+def serve_countries(countries: tuple[str, ...]) -> None:
+    """Serve these countries' jurisdictions (``Settings.countries``, set by the app factory)."""
+    _served[0] = tuple(countries) or DEFAULT_COUNTRIES
+
+
 def configured_countries() -> tuple[str, ...]:
-    """Countries whose jurisdictions are served, from ``MATCHER_COUNTRIES`` (default US,CA)."""
-    raw = os.environ.get("MATCHER_COUNTRIES", "")
-    codes = tuple(c.strip().upper() for c in raw.split(",") if c.strip())
-    return codes or DEFAULT_COUNTRIES
+    """Countries whose jurisdictions are served (default US, CA)."""
+    return _served[0]
 
 
 @functools.cache

@@ -53,7 +53,8 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     db = Database(f"sqlite:///{path}")
     upgrade(db)
-    ensure_default(db)
+    with db.transaction() as session:
+        ensure_default(session)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.engine.dispose()
@@ -75,7 +76,8 @@ def _empty_postgres() -> str:
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         conn.execute(text("UPDATE counter SET value = 0"))
-    ensure_default(db)
+    with db.transaction() as session:
+        ensure_default(session)
     db.engine.dispose()
     return POSTGRES_URL
 
@@ -96,7 +98,8 @@ def _demo_template(_migrated_template: str, tmp_path_factory: pytest.TempPathFac
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     shutil.copyfile(_migrated_template, path)
     db = Database(f"sqlite:///{path}")
-    load_demo_directory(db)
+    with db.transaction() as session:
+        load_demo_directory(session)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.engine.dispose()
@@ -109,7 +112,8 @@ def demo_db_url(_migrated_template: str, tmp_path: Path, request: pytest.Fixture
     if POSTGRES_URL:
         url = _empty_postgres()
         db = Database(url)
-        load_demo_directory(db)
+        with db.transaction() as session:
+            load_demo_directory(session)
         db.engine.dispose()
         return url
     template: str = request.getfixturevalue("_demo_template")
@@ -136,7 +140,8 @@ def demo_client(demo_app: Flask) -> FlaskClient:
 @pytest.fixture
 def demo_admin(demo_app: Flask) -> dict[str, str]:
     """Admin headers for the demo app."""
-    _, secret = create_key(demo_app.extensions["matcher"].db, name="demo", scopes=("admin",))
+    with demo_app.extensions["matcher"].db.transaction() as session:
+        _, secret = create_key(session, name="demo", scopes=("admin",))
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -188,7 +193,8 @@ def make_key(db: Database) -> Callable[..., dict[str, str]]:
     """Issue a key with the given scopes and return the request headers that carry it."""
 
     def issue(*scopes: str) -> dict[str, str]:
-        _, secret = create_key(db, name="test", scopes=scopes or ("admin",))
+        with db.transaction() as session:
+            _, secret = create_key(session, name="test", scopes=scopes or ("admin",))
         return {"Authorization": f"Bearer {secret}"}
 
     return issue

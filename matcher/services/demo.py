@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from matcher.bundled import data_dir
 from matcher.services import directory
 from matcher.services.keys import SCOPES, create_key
-from matcher.storage import therapists as stored
-from matcher.storage.database import Database
 
 DEMO_FILE = "demo-directory.ndjson"
 
 
-def load_demo_directory(db: Database) -> int:
-    """Import the demo profiles when the directory is empty; how many were imported."""
-    with db.session() as session:
-        if stored.count_active(session):
-            return 0
+def demo_profiles() -> list[dict[str, object]]:
+    """The demo directory's profiles, validated."""
     text = (data_dir("profiles") / DEMO_FILE).read_text(encoding="utf-8")
-    records = directory.parse_records(text, ndjson=True)
-    profiles = directory.validate_records(records)
-    created, updated = directory.import_profiles(db, profiles=profiles)
+    return directory.validate_records(directory.parse_records(text, ndjson=True))
+
+
+def load_demo_directory(session: Session) -> int:
+    """Import the demo profiles when the directory is empty; how many were imported."""
+    if directory.count_active(session):
+        return 0
+    created, updated = directory.import_profiles(session, profiles=demo_profiles())
     return created + updated
 
 
-def create_demo_key(db: Database) -> str:
+def create_demo_key(session: Session) -> str:
     """Issue a key with every scope for the demo."""
-    _, secret = create_key(db, name="demo", scopes=SCOPES)
+    _, secret = create_key(session, name="demo", scopes=SCOPES)
     return secret

@@ -6,24 +6,20 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlmodel import Session
+
 from matcher.schemas.fields import field_path, flatten_errors, invalid_text
 from matcher.schemas.profile import validate_profile
+from matcher.services.errors import Invalid, Malformed, NotFound
 from matcher.storage import counters
 from matcher.storage import therapists as stored
-from matcher.storage.database import Database
+from matcher.storage.tables import Therapist
+from matcher.storage.therapists import TherapistFilter
 from matcher.storage.types import utcnow
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 
-
-class ImportRejected(Exception):
-    """An import refused whole, with every bad record's errors by field path."""
-
-    def __init__(self, errors: dict[str, list[str]], detail: str, *, status: int = 422) -> None:
-        super().__init__(detail)
-        self.errors = errors
-        self.detail = detail
-        self.status = status
+__all__ = ["NDJSON_TYPES", "Therapist", "TherapistFilter"]
 
 
 def parse_records(text: str, *, ndjson: bool) -> list[Any]:
@@ -32,12 +28,10 @@ def parse_records(text: str, *, ndjson: bool) -> list[Any]:
         try:
             records = json.loads(text)
         except (ValueError, RecursionError) as err:
-            raise ImportRejected(
-                {"body": [f"Invalid JSON: {err}"]}, "Body is not JSON.", status=400
-            ) from err
+            raise Malformed("Body is not JSON.", {"body": [f"Invalid JSON: {err}"]}) from err
         if not isinstance(records, list):
-            raise ImportRejected(
-                {"body": ["Expected a JSON array of profiles."]}, "Body is not a JSON array."
+            raise Invalid(
+                "Body is not a JSON array.", {"body": ["Expected a JSON array of profiles."]}
             )
         return records
     records, errors = [], {}
@@ -50,16 +44,16 @@ def parse_records(text: str, *, ndjson: bool) -> list[Any]:
             errors[f"line {number}"] = [f"Invalid JSON: {err}"]
     if errors:
         detail = f"{len(errors)} NDJSON lines are not JSON; nothing imported."
-        raise ImportRejected(errors, detail, status=400)
+        raise Malformed(detail, errors)
     return records
 
 
 def validate_records(
     records: Sequence[Any], *, progress: Callable[[int], None] | None = None
 ) -> list[dict[str, Any]]:
-    """Validate every record; raise ImportRejected naming each bad record and field."""
+    """Validate every record; refuse (Invalid) naming each bad record and field."""
     if not records:
-        raise ImportRejected({"body": ["No profiles given."]}, "Nothing to import.")
+        raise Invalid("Nothing to import.", {"body": ["No profiles given."]})
     profiles: list[dict[str, Any]] = []
     errors: dict[str, list[str]] = {}
     first_seen: dict[str, int] = {}
@@ -81,33 +75,45 @@ def validate_records(
             progress(1)
     if errors:
         bad = len({path.split("]")[0] for path in errors})
-        raise ImportRejected(
-            errors, f"{bad} of {len(records)} records are invalid; nothing imported."
-        )
+        raise Invalid(f"{bad} of {len(records)} records are invalid; nothing imported.", errors)
     return profiles
 
 
-def import_profiles(db: Database, *, profiles: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """Create or replace every profile in one transaction: (created, updated)."""
-    now = utcnow()
-    with db.transaction() as session:
-        revision = counters.bump(session, name=counters.DIRECTORY)
-        return stored.upsert(session, profiles=profiles, revision=revision, now=now)
+def import_profiles(session: Session, *, profiles: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Create or replace every profile in the caller's transaction: (created, updated)."""
+    revision = counters.bump(session, name=counters.DIRECTORY)
+    return stored.upsert(session, profiles=profiles, revision=revision, now=utcnow())
 
 
-def upsert_profile(db: Database, *, profile: dict[str, Any]) -> bool:
+def upsert_profile(session: Session, *, profile: dict[str, Any]) -> bool:
     """Create or replace one profile; True when it was created."""
-    created, _ = import_profiles(db, profiles=[profile])
+    created, _ = import_profiles(session, profiles=[profile])
     return created == 1
 
 
-def deactivate(db: Database, *, therapist_id: str) -> bool:
-    """Stop matching a therapist; False when there is no such therapist."""
-    with db.transaction() as session:
-        therapist = stored.get(session, therapist_id=therapist_id)
-        if therapist is None:
-            return False
-        if therapist.active:
-            revision = counters.bump(session, name=counters.DIRECTORY)
-            stored.deactivate(session, therapist=therapist, revision=revision, now=utcnow())
-        return True
+def get_therapist(session: Session, *, therapist_id: str) -> Therapist:
+    """One therapist, active or not; NotFound when there is none."""
+    therapist = stored.get(session, therapist_id=therapist_id)
+    if therapist is None:
+        raise NotFound(f"No therapist {therapist_id!r}.")
+    return therapist
+
+
+def list_therapists(
+    session: Session, *, where: TherapistFilter, page: int, page_size: int
+) -> tuple[list[Therapist], int]:
+    """One page of therapists in id order, and how many match in all."""
+    return stored.page(session, where=where, page=page, page_size=page_size)
+
+
+def deactivate(session: Session, *, therapist_id: str) -> None:
+    """Stop matching a therapist (history stays); NotFound when there is none."""
+    therapist = get_therapist(session, therapist_id=therapist_id)
+    if therapist.active:
+        revision = counters.bump(session, name=counters.DIRECTORY)
+        stored.deactivate(session, therapist=therapist, revision=revision, now=utcnow())
+
+
+def count_active(session: Session) -> int:
+    """How many therapists are matchable."""
+    return stored.count_active(session)

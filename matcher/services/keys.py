@@ -9,12 +9,14 @@ from collections.abc import Callable, Iterable
 
 from sqlmodel import Session
 
+from matcher.services.errors import Invalid, NotFound
 from matcher.storage import keys as stored_keys
-from matcher.storage.database import Database
 from matcher.storage.tables import ApiKey
 from matcher.storage.types import utcnow
 
 SCOPES: tuple[str, ...] = ("match", "profiles", "outcomes", "admin")
+
+__all__ = ["SCOPES", "ApiKey", "KeyCache", "allows", "create_key", "list_keys", "revoke"]
 KEY_PREFIX = "mk_"
 
 
@@ -27,14 +29,17 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(db: Database, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+def create_key(session: Session, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
     """Issue a key; the secret is returned here and never again."""
     wanted = sorted(set(scopes))
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown or not wanted:
-        raise ValueError(f"scopes must be among {', '.join(SCOPES)}; got {unknown or 'none'}")
+        raise Invalid(
+            f"scopes must be among {', '.join(SCOPES)}; got {unknown or 'none'}",
+            {"scopes": [f"Use {', '.join(SCOPES)}."]},
+        )
     if not name.strip() or len(name) > 100:
-        raise ValueError("name must be 1-100 characters")
+        raise Invalid("name must be 1-100 characters", {"name": ["Use 1-100 characters."]})
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     record = ApiKey(
         id="k-" + secrets.token_hex(6),
@@ -43,8 +48,7 @@ def create_key(db: Database, *, name: str, scopes: Iterable[str]) -> tuple[ApiKe
         scopes=wanted,
         created_at=utcnow(),
     )
-    with db.transaction() as session:
-        stored_keys.add(session, key=record)
+    stored_keys.add(session, key=record)
     return record, secret
 
 
@@ -89,16 +93,19 @@ class KeyCache:
         return key
 
 
-def revoke(db: Database, *, key_id: str) -> bool:
-    """Revoke a key (it stops working within the key cache's lifetime); False if unknown."""
-    with db.transaction() as session:
-        key = session.get(ApiKey, key_id)
-        if key is None:
-            return False
-        if key.revoked_at is None:
-            key.revoked_at = utcnow()
-            session.add(key)
-    return True
+def revoke(session: Session, *, key_id: str) -> None:
+    """Revoke a key (it stops working within the key cache's lifetime); NotFound if unknown."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No key {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    """Every key, oldest first (never a secret: only digests are stored)."""
+    return stored_keys.all_keys(session)
 
 
 def allows(key: ApiKey, scope: str) -> bool:

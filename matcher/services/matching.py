@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from matcher.core.scoring import (
     FEATURES,
@@ -25,11 +24,9 @@ from matcher.core.scoring import (
     top,
 )
 from matcher.schemas.intake import normalise
-from matcher.services.outcomes import Candidate
 from matcher.storage import counters
 from matcher.storage import therapists as stored
 from matcher.storage.database import Database
-from matcher.storage.tables import Therapist
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +41,17 @@ AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
 def default_weights(_session: Session) -> WeightSet:
     """Version 1: the default weights shipped in ``models/default.json``."""
     return load_default()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A therapist kept with a recorded match: shown or not, with its chance of being shown."""
+
+    therapist_id: str
+    rank: int | None
+    score: float
+    propensity: float
+    features: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -111,17 +119,14 @@ class MatchService:
         with self.db.session() as session:
             directory = revisions.get(counters.DIRECTORY, 0)
             if current is None:
-                profiles = session.execute(
-                    select(col(Therapist.profile)).where(col(Therapist.active).is_(True))
-                ).scalars()
-                index = TherapistIndex.build(list(profiles))
+                index = TherapistIndex.build(list(stored.active_profiles(session)))
                 changed = len(index)
             else:
                 index, changed = current.index, 0
                 seen = current.revisions.get(counters.DIRECTORY, 0)
                 if directory != seen:
                     rows = list(stored.changed_since(session, revision=seen))
-                    upserts = [r.profile for r in rows if r.active]
+                    upserts = [r.document() for r in rows if r.active]
                     removed = [r.id for r in rows if not r.active]
                     index = index.with_changes(upserts, removed)
                     changed = len(rows)

@@ -8,14 +8,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlmodel import Session
 
 from matcher.core.learning.evaluation import NotEnoughRatings, check_enough, evaluate
 from matcher.core.learning.record import ALLIANCE_SPAN
 from matcher.core.scoring import FEATURES
+from matcher.services import alliance
 from matcher.services import models as model_versions
-from matcher.services import outcomes
+from matcher.services.errors import Invalid
 from matcher.storage import outcomes as stored
-from matcher.storage.database import Database
 from matcher.storage.tables import ModelVersion
 
 # One session's rating has dependability about .77; the mean of n sessions is more dependable
@@ -31,7 +32,7 @@ HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
 # explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
 MAX_IPW = 5.0
 
-__all__ = ["NotEnoughRatings", "TrainingData", "train", "training_data"]
+__all__ = ["LearnedCandidate", "TrainingData", "learn", "store", "training_data"]
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,10 @@ def dependability(sessions: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return sessions * rho / (1 + (sessions - 1) * rho)
 
 
-def training_data(db: Database) -> TrainingData:
+def training_data(session: Session) -> TrainingData:
     """Gather every rated referral with the features its pair had when the match was made."""
-    with db.session() as session:
-        rows = stored.rated_referrals(session)
-        rated = outcomes.referral_alliance(session)
+    rows = stored.rated_referrals(session)
+    rated = alliance.referral_alliance(session)
     # Both are ordered by referral id; a rating stored in between would add a referral to one.
     position = {referral: i for i, referral in enumerate(rated.referral_ids.tolist())}
     rows = [(ref, means) for ref, means in rows if ref.id in position]
@@ -117,21 +117,29 @@ def _fit_within_bounds(
     return dict(zip(FEATURES, weights.tolist(), strict=True)), bounded, notes
 
 
-def train(
-    db: Database,
-    *,
-    note: str,
-    actor: str,
-    progress: Callable[[str], None] | None = None,
-) -> ModelVersion:
-    """Fit, evaluate against the active model, and store the result as a candidate."""
+@dataclass(frozen=True)
+class LearnedCandidate:
+    """Weights learned from the ratings, with their evaluation, not yet stored."""
+
+    weights: dict[str, float]
+    intercept: float
+    evaluation: dict[str, Any]
+
+
+def learn(session: Session, *, progress: Callable[[str], None] | None = None) -> LearnedCandidate:
+    """Fit and evaluate against the active model, reading only (no lock held while fitting).
+
+    Refused (Invalid) when there are too few ratings to learn from.
+    """
     say = progress or (lambda _step: None)
     say("gathering ratings")
-    data = training_data(db)
+    data = training_data(session)
     n_therapists = len(set(data.therapists.tolist()))
-    check_enough(len(data.alliance), n_therapists)
-    with db.session() as session:
-        active = model_versions.active_weights(session)
+    try:
+        check_enough(len(data.alliance), n_therapists)
+    except NotEnoughRatings as few:
+        raise Invalid(str(few), {"ratings": [str(few)]}) from few
+    active = model_versions.active_weights(session)
     prior = active.vector()
     say("fitting and evaluating on held-out therapists")
     evaluation: dict[str, Any] = evaluate(
@@ -157,13 +165,17 @@ def train(
     evaluation["alpha"] = float(learned["alpha"])
     evaluation["held_weights"] = dict(HELD_WEIGHTS)
     evaluation["warnings"] = list(evaluation.get("warnings", [])) + notes
-    say("storing the candidate")
+    return LearnedCandidate(weights=weights, intercept=intercept, evaluation=evaluation)
+
+
+def store(session: Session, *, learned: LearnedCandidate, note: str, actor: str) -> ModelVersion:
+    """Store a learned candidate; it does nothing until an admin activates it."""
     return model_versions.create_candidate(
-        db,
-        weights=weights,
-        intercept=intercept,
+        session,
+        weights=learned.weights,
+        intercept=learned.intercept,
         note=note,
         actor=actor,
         source="learned",
-        evaluation=evaluation,
+        evaluation=learned.evaluation,
     )

@@ -12,7 +12,11 @@ from matcher.storage.types import JSONDocument, UTCDateTime, utcnow
 
 
 class Therapist(SQLModel, table=True):
-    """A therapist profile as submitted, with the columns that lists filter on."""
+    """A therapist profile as submitted, with the columns that lists filter on.
+
+    ``capacity`` (open slots, which referrals take) is stored in its column only; ``profile``
+    holds every other submitted field.
+    """
 
     __tablename__ = "therapist"
 
@@ -28,6 +32,10 @@ class Therapist(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     deactivated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+    def document(self) -> dict[str, Any]:
+        """The profile as submitted, with the open slots left."""
+        return dict(self.profile, capacity=self.capacity)
 
 
 class TherapistTag(SQLModel, table=True):

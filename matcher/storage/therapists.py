@@ -73,7 +73,8 @@ def upsert(
             "active": True,
             "accepting_new_clients": p["accepting_new_clients"],
             "capacity": p["capacity"],
-            "profile": p,
+            # Capacity lives in its column only: referrals take slots there.
+            "profile": {k: v for k, v in p.items() if k != "capacity"},
             "revision": revision,
             "updated_at": now,
             "deactivated_at": None,
@@ -92,6 +93,16 @@ def upsert(
     for chunk in _chunks(tags, 2000):
         session.execute(insert(TherapistTag), list(chunk))
     return len(new_rows), len(changed_rows)
+
+
+def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
+    """Every matchable therapist's profile (for building the matching index)."""
+    rows = session.execute(
+        select(col(Therapist.profile), col(Therapist.capacity)).where(
+            col(Therapist.active).is_(True)
+        )
+    )
+    return (dict(profile, capacity=capacity) for profile, capacity in rows)
 
 
 def get(session: Session, *, therapist_id: str) -> Therapist | None:

@@ -24,8 +24,8 @@ from matcher.lab.simulation import world as truth
 from matcher.lab.simulation.play import SHOWN, DatabaseNotEmpty, Progress, open_service, play
 from matcher.lab.simulation.report import SimulationReport
 from matcher.lab.synthetic import REGIONS
+from matcher.services import alliance, training
 from matcher.services import models as model_versions
-from matcher.services import outcomes, training
 from matcher.storage.database import Database
 from matcher.storage.tables import ModelVersion
 
@@ -88,7 +88,7 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
     """Build the world, play it through the service, learn, and compare on new clients.
 
     ``progress(stage, done, total)`` is called with stages "referrals", "training" and
-    "evaluation". Raises ``training.NotEnoughRatings`` when too few ratings were collected, and
+    "evaluation". Raises ``Invalid`` (a refusal) when too few ratings were collected, and
     ``DatabaseNotEmpty`` when ``database_url`` points at a database holding data.
     """
     timing: dict[str, float] = {}
@@ -124,7 +124,7 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
             # Nothing is activated: the learned model is given the records it would have once
             # active (estimated beyond its own match weights); the directory is the same.
             left = service.snapshot().index
-            learned_records = outcomes.alliance_feature_values(session, models["learned"])
+            learned_records = alliance.alliance_feature_values(session, models["learned"])
             after_play = {"default": left, "learned": left.with_alliance(learned_records)}
             reopened = left.with_changes(world.profiles)  # every slot the directory lists
             listed = {"default": reopened, "learned": reopened.with_alliance(learned_records)}
@@ -166,12 +166,15 @@ def _train(db: Database, config: SimulationConfig, progress: Progress | None) ->
         if progress is not None and step in steps:
             progress("training", steps.index(step), len(steps))
 
-    model = training.train(
-        db,
-        note=f"Simulation (seed {config.seed}): learned from simulated early-alliance ratings.",
-        actor=ACTOR,
-        progress=say,
-    )
+    with db.session() as session:
+        learned = training.learn(session, progress=say)
+    with db.transaction() as session:
+        model = training.store(
+            session,
+            learned=learned,
+            note=f"Simulation (seed {config.seed}): learned from simulated early-alliance ratings.",
+            actor=ACTOR,
+        )
     if progress is not None:
         progress("training", len(steps), len(steps))
     return model

@@ -1,8 +1,8 @@
 """Playing the world through the service: recorded matches, referrals and ratings, as in real use.
 
 Nothing here writes a table: the directory goes in through ``directory.import_profiles``, matches
-through ``MatchService.match_for_record`` and ``outcomes.record_match``, referrals through
-``outcomes.refer`` and ratings through ``outcomes.rate``, exactly as the API does.
+through ``recording.record_match``, referrals through ``referrals.refer`` and ratings through
+``referrals.rate``, exactly as the API does, one transaction each.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 
 from matcher.lab.simulation.world import SIMULATED_NOW, Course, World, course, true_alliance
 from matcher.schemas.intake import IntakeSchema
-from matcher.services import directory, outcomes
+from matcher.services import directory, recording, referrals
 from matcher.services import models as model_versions
+from matcher.services.alliance import AllianceRecordSource
+from matcher.services.errors import Conflict
 from matcher.services.matching import MatchService
 from matcher.storage import schema
 from matcher.storage.database import Database
@@ -47,11 +49,10 @@ def open_service(db: Database, profiles: Sequence[dict[str, Any]]) -> MatchServi
             f"{where} already holds {therapists} therapists, {referrals} referrals and "
             f"{models} model versions; the simulation needs an empty database."
         )
-    model_versions.ensure_default(db)
-    directory.import_profiles(db, profiles=directory.validate_records(profiles))
-    return MatchService(
-        db, weights=model_versions.active_weights, alliance=outcomes.AllianceRecordSource()
-    )
+    with db.transaction() as session:
+        model_versions.ensure_default(session)
+        directory.import_profiles(session, profiles=directory.validate_records(profiles))
+    return MatchService(db, weights=model_versions.active_weights, alliance=AllianceRecordSource())
 
 
 def try_order(rng: np.random.Generator, shown: int) -> list[int]:
@@ -131,22 +132,19 @@ def play(
     for number in range(1, referrals + 1):
         client = world.client(clients)
         intake: dict[str, Any] = loader.load(client.intake)
-        recorded = service.match_for_record(
-            intake, limit=SHOWN, exploration=exploration, rng=policy, now=SIMULATED_NOW
-        )
+        with db.transaction() as session:
+            recorded, match_id = recording.record_match(
+                session,
+                matching=service,
+                intake=intake,
+                limit=SHOWN,
+                client_ref=client.ref,
+                key_id=KEY_ID,
+                exploration=exploration,
+                rng=policy,
+                now=SIMULATED_NOW,
+            )
         outcome = recorded.outcome
-        match_id = outcomes.record_match(
-            db,
-            intake=intake,
-            limit=SHOWN,
-            client_ref=client.ref,
-            outcome=outcome,
-            candidates=recorded.candidates,
-            model_version=recorded.snapshot.weights.version,
-            key_id=KEY_ID,
-            exploration=recorded.explored,
-            feature_means=recorded.feature_means,
-        )
         tally.explored += recorded.explored
         referral = _refer(db, match_id, [r.therapist_id for r in outcome.results], choices, tally)
         if referral is not None:
@@ -170,12 +168,11 @@ def _refer(
         return None
     for position in try_order(rng, len(shown)):
         try:
-            referral = outcomes.refer(
-                db, match_id=match_id, therapist_id=shown[position], key_id=KEY_ID
-            )
-        except outcomes.OutcomeRefused as refused:
-            if refused.status != 409:
-                raise
+            with db.transaction() as session:
+                referral = referrals.refer(
+                    session, match_id=match_id, therapist_id=shown[position], key_id=KEY_ID
+                )
+        except Conflict:  # no slot left: the client tries the next one shown
             tally.refused += 1
             continue
         tally.referrals += 1
@@ -187,14 +184,15 @@ def _refer(
 def _rate(db: Database, referral_id: str, went: Course, tally: _Tally) -> None:
     """Store each session's rating through the service, as a coordinator would enter it."""
     for session, instrument, items in went.ratings:
-        rating, _created = outcomes.rate(
-            db,
-            referral_id=referral_id,
-            instrument=instrument,
-            session_number=session,
-            items=items,
-            key_id=KEY_ID,
-        )
+        with db.transaction() as transaction:
+            rating, _created = referrals.rate(
+                transaction,
+                referral_id=referral_id,
+                instrument=instrument,
+                session_number=session,
+                items=items,
+                key_id=KEY_ID,
+            )
         tally.scores[instrument].append(rating.score)
         if instrument == "wai-sr":
             tally.wai_items.extend(items)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from matcher.schemas.common import ProblemSchema
 from matcher.schemas.fields import code_enum
 from matcher.schemas.profile import TherapistProfileSchema
+from matcher.services.errors import Refused
 from matcher.web.api import (
     instruments,
     match,
@@ -23,7 +24,8 @@ from matcher.web.api import (
     vocabulary,
 )
 from matcher.web.api.limits import init_limits, retry_after
-from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception
+from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception, problem
+from matcher.web.errors import status_of
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
 DOCS_ASSETS = "/api/v1/docs/assets/"
@@ -66,6 +68,14 @@ class MatcherApi(Api):
         return response
 
 
+def _refused(refusal: Refused) -> Response:
+    """A service's refusal: problem+json on the API, Flask's HTML error page elsewhere."""
+    status = status_of(refusal)
+    if not wants_problem_json():
+        return Response(refusal.detail, status=status, mimetype="text/plain")
+    return problem(status, refusal.detail, errors=refusal.errors or None)
+
+
 def _docs_assets() -> Blueprint:
     assets = Blueprint("docs_assets", __name__)
 
@@ -103,5 +113,6 @@ def init_api(app: Flask) -> MatcherApi:
     for module in (vocabulary, therapists, match, outcomes, instruments, models, operations):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())
+    app.register_error_handler(Refused, _refused)
     init_limits(app, app.config["MATCHER_SETTINGS"])
     return api

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import abort
 
-from matcher.services.keys import allows
-from matcher.storage.tables import ApiKey
+from matcher.services.keys import ApiKey, allows
+from matcher.web.context import services as app_services
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="matcher"'}
 
@@ -32,7 +32,7 @@ def authorize(scope: str) -> ApiKey:
         _unauthorized("Send an API key: Authorization: Bearer <key>.")
     if scheme.lower() != "bearer" or not secret.strip():
         _unauthorized("Use the Bearer scheme: Authorization: Bearer <key>.")
-    services = current_app.extensions["matcher"]
+    services = app_services()
     key: ApiKey | None = services.keys.authenticate(services.db.session, secret=secret.strip())
     if key is None:
         _unauthorized("Unknown or revoked API key.")

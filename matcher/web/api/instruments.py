@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from matcher.core.learning.instruments import INSTRUMENTS
 from matcher.schemas.catalogue import InstrumentListSchema
 from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.context import services
 
 blp = ApiBlueprint(
     "instruments", __name__, url_prefix="/api/v1", description="Alliance instruments"
@@ -24,7 +24,7 @@ class Instruments(MethodView):
     @blp.response(200, InstrumentListSchema)
     def get(self) -> dict[str, Any]:
         """Scoring keys for WAI-SR and SRS; no copyrighted wording is shipped."""
-        wording = current_app.extensions["matcher"].wording
+        wording = services().wording
         items = [
             {
                 "code": inst.code,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 
 from matcher.schemas.match import MatchRequestSchema, MatchResponseSchema
-from matcher.services import outcomes
+from matcher.services import recording
 from matcher.services.keys import allows
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.context import services
 
 blp = ApiBlueprint("match", __name__, url_prefix="/api/v1", description="Matching")
 
@@ -58,26 +59,19 @@ class Match(MethodView):
         """Rank therapists for an intake: hard filters first, then the transparent score."""
         if request["record"] and not allows(current_key(), "outcomes"):
             abort(403, message="record: true also needs the 'outcomes' scope.")
-        services = current_app.extensions["matcher"]
+        app = services()
         if not request["record"]:
-            outcome, snap = services.matching.match(request["intake"], limit=request["limit"])
+            outcome, snap = app.matching.match(request["intake"], limit=request["limit"])
             return _json(as_document(outcome, snap.weights, None))
-        recorded = services.matching.match_for_record(
-            request["intake"],
-            limit=request["limit"],
-            exploration=services.settings.exploration,
-            rng=services.rng,
-        )
-        match_id = outcomes.record_match(
-            services.db,
-            intake=request["intake"],
-            limit=request["limit"],
-            client_ref=request["client_ref"],
-            outcome=recorded.outcome,
-            candidates=recorded.candidates,
-            model_version=recorded.snapshot.weights.version,
-            key_id=current_key().id,
-            exploration=recorded.explored,
-            feature_means=recorded.feature_means,
-        )
+        with app.writing() as session:
+            recorded, match_id = recording.record_match(
+                session,
+                matching=app.matching,
+                intake=request["intake"],
+                limit=request["limit"],
+                client_ref=request["client_ref"],
+                key_id=current_key().id,
+                exploration=app.settings.exploration,
+                rng=app.rng,
+            )
         return _json(as_document(recorded.outcome, recorded.snapshot.weights, match_id))

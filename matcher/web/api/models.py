@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 
 from matcher.schemas.common import PageQuerySchema
 from matcher.schemas.models import (
@@ -19,10 +17,11 @@ from matcher.schemas.models import (
 )
 from matcher.services import models as model_versions
 from matcher.services import training
-from matcher.storage import model_versions as stored
-from matcher.storage.tables import ApiKey, AuditEvent, ModelVersion
+from matcher.services.keys import ApiKey
+from matcher.services.models import ModelVersion
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.context import services
 
 blp = ApiBlueprint("models", __name__, url_prefix="/api/v1", description="Model versions")
 
@@ -39,10 +38,6 @@ def _document(model: ModelVersion) -> dict[str, Any]:
     return doc
 
 
-def _db() -> Any:
-    return current_app.extensions["matcher"].db
-
-
 @blp.route("/models")
 class Models(MethodView):
     """Model versions."""
@@ -53,8 +48,8 @@ class Models(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Every version, newest first, a page at a time."""
         page, size = query["page"], query["page_size"]
-        with _db().session() as session:
-            models = stored.all_versions(session)
+        with services().reading() as session:
+            models = model_versions.list_versions(session)
         items = [_document(m) for m in models[(page - 1) * size : page * size]]
         return {"items": items, "total": len(models), "page": page, "page_size": size}
 
@@ -63,13 +58,11 @@ class Models(MethodView):
     @blp.response(201, ModelSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Store a manual candidate (weights >= 0, known features only)."""
-        try:
+        with services().writing() as session:
             model = model_versions.create_candidate(
-                _db(), actor=actor(current_key()), source="manual", **body
+                session, actor=actor(current_key()), source="manual", **body
             )
-        except model_versions.ModelRefused as refused:
-            abort(422, errors=refused.errors, message="Invalid model.")
-        return _document(model)
+            return _document(model)
 
 
 @blp.route("/models/active")
@@ -80,11 +73,8 @@ class ActiveModel(MethodView):
     @blp.response(200, ModelSchema)
     def get(self) -> dict[str, Any]:
         """The active version."""
-        with _db().session() as session:
-            model = stored.active(session)
-        if model is None:
-            abort(404, message="No active model; run matcher db upgrade.")
-        return _document(model)  # type: ignore[arg-type]
+        with services().reading() as session:
+            return _document(model_versions.active_version(session))
 
 
 @blp.route("/models/<int(max=2147483647):version>")
@@ -95,11 +85,8 @@ class ModelByVersion(MethodView):
     @blp.response(200, ModelSchema)
     def get(self, version: int) -> dict[str, Any]:
         """One version, with its evaluation when it was learned."""
-        with _db().session() as session:
-            model = stored.get(session, version=version)
-        if model is None:
-            abort(404, message=f"No model version {version}.")
-        return _document(model)  # type: ignore[arg-type]
+        with services().reading() as session:
+            return _document(model_versions.get_version(session, version=version))
 
 
 @blp.route("/models/<int(max=2147483647):version>/activate")
@@ -112,12 +99,11 @@ class Activate(MethodView):
     def post(self, body: dict[str, Any] | None, version: int) -> dict[str, Any]:
         """Make this version the one every match uses; an older one is a rollback."""
         note = (body or {}).get("note", "")
-        model = model_versions.activate(
-            _db(), version=version, actor=actor(current_key()), note=note
-        )
-        if model is None:
-            abort(404, message=f"No model version {version}.")
-        return _document(model)  # type: ignore[arg-type]
+        with services().writing() as session:
+            model = model_versions.activate(
+                session, version=version, actor=actor(current_key()), note=note
+            )
+            return _document(model)
 
 
 @blp.route("/models/train")
@@ -129,13 +115,17 @@ class Train(MethodView):
     @blp.response(201, ModelSchema)
     def post(self, body: dict[str, Any] | None) -> dict[str, Any]:
         """Learn a candidate from the early-alliance ratings, evaluated against the active model."""
-        try:
-            model = training.train(
-                _db(), note=(body or {}).get("note", ""), actor=actor(current_key())
+        # Fitting reads only, so it holds no write lock; storing the candidate is the write.
+        with services().reading() as session:
+            learned = training.learn(session)
+        with services().writing() as session:
+            model = training.store(
+                session,
+                learned=learned,
+                note=(body or {}).get("note", ""),
+                actor=actor(current_key()),
             )
-        except training.NotEnoughRatings as few:
-            abort(422, message=str(few), errors={"ratings": [str(few)]})
-        return _document(model)
+            return _document(model)
 
 
 @blp.route("/audit")
@@ -146,8 +136,8 @@ class Audit(MethodView):
     @blp.response(200, AuditPageSchema)
     def get(self) -> dict[str, Any]:
         """The newest 100 audit events."""
-        with _db().session() as session:
-            events: list[AuditEvent] = stored.audit_events(session)
+        with services().reading() as session:
+            events = model_versions.audit_events(session)
             return {
                 "items": [{n: getattr(e, n) for n in AuditEventSchema().fields} for e in events]
             }

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 
 from matcher.schemas.outcomes import (
     RatingRequestSchema,
@@ -14,10 +12,11 @@ from matcher.schemas.outcomes import (
     ReferralRequestSchema,
     ReferralSchema,
 )
-from matcher.services import outcomes
-from matcher.storage.tables import AllianceRating, Referral
+from matcher.services import referrals
+from matcher.services.referrals import AllianceRating, Referral
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.context import services
 
 blp = ApiBlueprint(
     "outcomes", __name__, url_prefix="/api/v1/referrals", description="Referrals and alliance"
@@ -56,10 +55,6 @@ def _rating_document(rating: AllianceRating) -> dict[str, Any]:
     }
 
 
-def _refuse(refusal: outcomes.OutcomeRefused) -> None:
-    abort(refusal.status, message=refusal.detail, errors=refusal.errors or None)
-
-
 @blp.route("")
 class Referrals(MethodView):
     """Referrals."""
@@ -70,12 +65,9 @@ class Referrals(MethodView):
     @blp.problem(409, "The therapist has no open slot, or this pair was already referred")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Refer: the therapist must have been eligible in that match; takes one open slot."""
-        db = current_app.extensions["matcher"].db
-        try:
-            referral = outcomes.refer(db, key_id=current_key().id, **body)
-        except outcomes.OutcomeRefused as refusal:
-            _refuse(refusal)
-        return _referral_document(referral, [])
+        with services().writing() as session:
+            referral = referrals.refer(session, key_id=current_key().id, **body)
+            return _referral_document(referral, [])
 
 
 @blp.route("/<string:referral_id>")
@@ -86,10 +78,8 @@ class ReferralById(MethodView):
     @blp.response(200, ReferralSchema)
     def get(self, referral_id: str) -> dict[str, Any]:
         """A referral with its alliance ratings."""
-        found = outcomes.get_referral(current_app.extensions["matcher"].db, referral_id=referral_id)
-        if found is None:
-            abort(404, message=f"No referral {referral_id!r}.")
-        return _referral_document(*found)  # type: ignore[misc]
+        with services().reading() as session:
+            return _referral_document(*referrals.get_referral(session, referral_id=referral_id))
 
 
 @blp.route("/<string:referral_id>/alliance")
@@ -103,16 +93,13 @@ class Alliance(MethodView):
     @blp.problem(409, "A different rating is already stored for this session")
     def post(self, body: dict[str, Any], referral_id: str) -> tuple[dict[str, Any], int]:
         """Record a WAI-SR or SRS rating for session 1-3; the same again is answered 200."""
-        db = current_app.extensions["matcher"].db
-        try:
-            rating, created = outcomes.rate(
-                db,
+        with services().writing() as session:
+            rating, created = referrals.rate(
+                session,
                 referral_id=referral_id,
                 instrument=body["instrument"],
                 session_number=body["session"],
                 items=body["items"],
                 key_id=current_key().id,
             )
-        except outcomes.OutcomeRefused as refusal:
-            _refuse(refusal)
-        return _rating_document(rating), 201 if created else 200
+            return _rating_document(rating), 201 if created else 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -20,38 +20,26 @@ from matcher.schemas.profile import (
     TherapistUpsertSchema,
 )
 from matcher.services import directory
-from matcher.storage import therapists as stored
-from matcher.storage.tables import Therapist
+from matcher.services.directory import Therapist, TherapistFilter
 from matcher.web.api.blueprint import ApiBlueprint
 from matcher.web.api.problems import PROBLEM_MIMETYPE
+from matcher.web.context import services
 
 blp = ApiBlueprint(
     "therapists", __name__, url_prefix="/api/v1/therapists", description="Therapist profiles"
 )
 
 
-def _db() -> Any:
-    return current_app.extensions["matcher"].db
-
-
 def as_document(row: Therapist) -> dict[str, Any]:
     """A stored therapist as the API shows it."""
     return dict(
-        row.profile, active=row.active, created_at=row.created_at, updated_at=row.updated_at
+        row.document(), active=row.active, created_at=row.created_at, updated_at=row.updated_at
     )
 
 
 def _valid_id(therapist_id: str) -> None:
     if not re.fullmatch(ID_PATTERN.strip("^$"), therapist_id):
         abort(422, errors={"id": [ID_ERROR]}, message="Invalid therapist id in the path.")
-
-
-def _load(therapist_id: str) -> Therapist:
-    with _db().session() as session:
-        row = stored.get(session, therapist_id=therapist_id)
-    if row is None:
-        abort(404, message=f"No therapist {therapist_id!r}.")
-    return row  # type: ignore[return-value]
 
 
 @blp.route("")
@@ -64,9 +52,11 @@ class Therapists(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List therapists, newest id order, with filters (inactive ones only on request)."""
         page, page_size = query.pop("page"), query.pop("page_size")
-        where = stored.TherapistFilter(**query)
-        with _db().session() as session:
-            rows, total = stored.page(session, where=where, page=page, page_size=page_size)
+        where = TherapistFilter(**query)
+        with services().reading() as session:
+            rows, total = directory.list_therapists(
+                session, where=where, page=page, page_size=page_size
+            )
         return {
             "items": [as_document(r) for r in rows],
             "total": total,
@@ -83,7 +73,8 @@ class TherapistById(MethodView):
     @blp.response(200, TherapistSchema)
     def get(self, therapist_id: str) -> dict[str, Any]:
         """Read one profile (a deactivated one shows ``active: false``)."""
-        return as_document(_load(therapist_id))
+        with services().reading() as session:
+            return as_document(directory.get_therapist(session, therapist_id=therapist_id))
 
     @blp.requires("profiles")
     @blp.arguments(TherapistUpsertSchema())
@@ -95,15 +86,17 @@ class TherapistById(MethodView):
         if profile.get("id") not in (None, therapist_id):
             abort(422, errors={"id": [f"Must equal the id in the path ({therapist_id!r})."]})
         profile["id"] = therapist_id
-        created = directory.upsert_profile(_db(), profile=profile)
-        return as_document(_load(therapist_id)), 201 if created else 200
+        with services().writing() as session:
+            created = directory.upsert_profile(session, profile=profile)
+            stored = directory.get_therapist(session, therapist_id=therapist_id)
+            return as_document(stored), 201 if created else 200
 
     @blp.requires("profiles")
     @blp.response(204)
     def delete(self, therapist_id: str) -> None:
         """Deactivate: the therapist stops being matched; the record and history stay."""
-        if not directory.deactivate(_db(), therapist_id=therapist_id):
-            abort(404, message=f"No therapist {therapist_id!r}.")
+        with services().writing() as session:
+            directory.deactivate(session, therapist_id=therapist_id)
 
 
 _IMPORT_BODY = {
@@ -135,7 +128,7 @@ class TherapistImport(MethodView):
     )
     def post(self) -> dict[str, int]:
         """Create or replace many profiles in one transaction."""
-        settings = current_app.extensions["matcher"].settings
+        settings = services().settings
         request.max_content_length = settings.max_import_bytes
         mimetype = request.mimetype
         ndjson = mimetype in directory.NDJSON_TYPES
@@ -145,10 +138,8 @@ class TherapistImport(MethodView):
             text = request.get_data(cache=False).decode("utf-8")
         except UnicodeDecodeError:
             abort(400, message="The body is not UTF-8.")
-        try:
-            records = directory.parse_records(text, ndjson=ndjson)
-            profiles = directory.validate_records(records)
-        except directory.ImportRejected as rejected:
-            abort(rejected.status, errors=rejected.errors, message=rejected.detail)
-        created, updated = directory.import_profiles(_db(), profiles=profiles)
+        # Parsed and validated before the write transaction, so no lock waits on validation.
+        profiles = directory.validate_records(directory.parse_records(text, ndjson=ndjson))
+        with services().writing() as session:
+            created, updated = directory.import_profiles(session, profiles=profiles)
         return {"created": created, "updated": updated}

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from matcher.storage.database import Database
-from matcher.storage.tables import MatchRecord
+from matcher.storage.tables import MatchRecord, Therapist
 
 Headers = dict[str, str]
 Profile = Callable[..., dict[str, Any]]
@@ -146,6 +146,10 @@ def test_referral_rules(client: FlaskClient, admin: Headers, make_profile: Profi
     assert refer(second["match_id"], "t-one").status_code == 409  # no slot left
     profile = client.get("/api/v1/therapists/t-one", headers=admin).json
     assert profile["capacity"] == 0
+    # Capacity is stored once, in its column: the stored profile document does not carry it.
+    with client.application.extensions["matcher"].db.session() as session:
+        stored = session.get(Therapist, "t-one")
+        assert stored is not None and "capacity" not in stored.profile
     # The slot taken reaches matching at once: t-one is no longer eligible.
     assert record(client, admin)["excluded"].get("capacity") == 1
 

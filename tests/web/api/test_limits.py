@@ -19,7 +19,8 @@ def test_limit_gives_429_with_retry_after(
     settings: Settings, make_app: Callable[..., Flask]
 ) -> None:
     app = make_app(replace(settings, rate_limit="3 per minute"))
-    _, secret = create_key(app.extensions["matcher"].db, name="t", scopes=["profiles"])
+    with app.extensions["matcher"].db.transaction() as session:
+        _, secret = create_key(session, name="t", scopes=["profiles"])
     client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
     statuses = [client.get("/api/v1/therapists", headers=headers).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
@@ -27,7 +28,8 @@ def test_limit_gives_429_with_retry_after(
     assert limited.mimetype == "application/problem+json"
     assert 1 <= int(limited.headers["Retry-After"]) <= 61
     # Another key has its own allowance; health checks are never limited.
-    _, other = create_key(app.extensions["matcher"].db, name="u", scopes=["profiles"])
+    with app.extensions["matcher"].db.transaction() as session:
+        _, other = create_key(session, name="u", scopes=["profiles"])
     assert (
         client.get("/api/v1/therapists", headers={"Authorization": f"Bearer {other}"}).status_code
         == 200
@@ -46,7 +48,8 @@ def test_redis_shares_the_limit_across_workers(
         pytest.fail(f"Redis is not reachable at {REDIS_URL}")
     shared = replace(settings, rate_limit="4 per minute", redis_url=REDIS_URL)
     first, second = make_app(shared, "a"), make_app(shared, "b")
-    _, secret = create_key(first.extensions["matcher"].db, name="t", scopes=["profiles"])
+    with first.extensions["matcher"].db.transaction() as session:
+        _, secret = create_key(session, name="t", scopes=["profiles"])
     headers = {"Authorization": f"Bearer {secret}"}
     a, b = first.test_client(), second.test_client()
     statuses = [

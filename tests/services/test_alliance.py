@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import col
 
+from matcher.services import alliance
 from matcher.services import models as model_versions
-from matcher.services import outcomes
 from matcher.storage.database import Database
 from matcher.storage.tables import AllianceRating
 from tests.web.api.test_learning_loop import referred, wai_items
@@ -42,10 +42,10 @@ def _rating(rng: np.random.Generator, session: int) -> dict[str, Any]:
 
 def _fresh(db: Database) -> dict[str, float]:
     with db.session() as session:
-        return outcomes.alliance_feature_values(session, model_versions.active_weights(session))
+        return alliance.alliance_feature_values(session, model_versions.active_weights(session))
 
 
-def _kept(db: Database, source: outcomes.AllianceRecordSource) -> dict[str, float]:
+def _kept(db: Database, source: alliance.AllianceRecordSource) -> dict[str, float]:
     with db.session() as session:
         return source(session, model_versions.active_weights(session))
 
@@ -58,7 +58,7 @@ def test_a_kept_reader_matches_a_fresh_one_as_ratings_arrive(
         profile = make_profile(id=f"t-{n}", languages=languages, capacity=50)
         assert client.put(f"/api/v1/therapists/t-{n}", json=profile, headers=admin).status_code
     rng = np.random.default_rng(2)
-    source = outcomes.AllianceRecordSource()
+    source = alliance.AllianceRecordSource()
     assert _kept(db, source) == {}
     for _ in range(3):
         _rate_some(client, admin, rng, therapists=5, n=6)

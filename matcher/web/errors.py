@@ -1,0 +1,22 @@
+"""The one place a service's refusal becomes an HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from matcher.services.errors import Conflict, Invalid, Malformed, NotFound, Refused
+
+STATUS: Mapping[type[Refused], int] = {
+    Malformed: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+}
+
+
+def status_of(refusal: Refused) -> int:
+    """The HTTP status a refusal is answered with (422 for a kind not listed)."""
+    for kind in type(refusal).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 422
