@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     app = Flask(
         "matcher",
         template_folder="web/templates",
+        static_folder="web/static",
         instance_path=instance_path or settings.instance_path,
     )
     app.config.update(settings.flask_config())

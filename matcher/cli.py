@@ -12,9 +12,9 @@ import click
 from tqdm import tqdm
 
 from matcher.app import create_app
-from matcher.services import directory, training
+from matcher.services import directory, training, users
 from matcher.services import models as model_versions
-from matcher.services.demo import create_demo_key, load_demo_directory
+from matcher.services.demo import create_demo_key, create_demo_users, load_demo_directory
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.services.models import ensure_default
@@ -72,6 +72,12 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
         with db.transaction() as session:
             demo_key = create_demo_key(session)
         click.echo(f"Demo API key (all scopes): {demo_key}")
+        with db.transaction() as session:
+            people = create_demo_users(session)
+        for email, role, password in people:
+            click.echo(f"Demo {role}: {email} / password {password}")
+        if not people:
+            click.echo("Demo users exist already (their passwords were printed when made).")
     # Build the matching index once here; gunicorn forks the workers from this process.
     snapshot = app.extensions["matcher"].matching.snapshot()
     click.echo(
@@ -148,6 +154,56 @@ def keys_revoke(key_id: str) -> None:
     except Refused as refusal:
         refuse(refusal)
     click.echo(f"Key {key_id} revoked.")
+
+
+@main.group("users")
+def users_group() -> None:
+    """People who sign in to the coordinator and admin pages."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(users.ROLES))
+def users_create(email: str, role: str) -> None:
+    """Create a user; the password is read from standard input (not echoed at a terminal)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    db = _database()
+    upgrade(db)
+    try:
+        with db.transaction() as session:
+            user = users.create_user(session, email=email, role=role, password=password)
+    except Refused as refusal:
+        refuse(refusal)
+    click.echo(f"Created {user.role} {user.email}.")
+    click.echo(user.id)
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Every user: id, email, role, active, last sign-in."""
+    db = _database()
+    upgrade(db)
+    with db.session() as session:
+        people = users.list_users(session)
+    for user in people:
+        seen = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.id}  {user.email:32}  {user.role:11}  {state:8}  last sign-in {seen}")
+
+
+@users_group.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Stop a person signing in (their history stays)."""
+    try:
+        with _database().transaction() as session:
+            users.disable_user(session, email=email)
+    except Refused as refusal:
+        refuse(refusal)
+    click.echo(f"{email} can no longer sign in.")
 
 
 @main.group("profiles")

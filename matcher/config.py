@@ -42,6 +42,9 @@ class Settings:
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
     worker_class: str = "sync"
+    crisis_resources: str | None = None
+    wai_alert_below: float = 36.0
+    alert_drop_share: float = 0.1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,6 +63,9 @@ class Settings:
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),
             worker_class=env(ENV_PREFIX + "WORKER_CLASS") or "sync",
+            crisis_resources=env(ENV_PREFIX + "CRISIS_RESOURCES") or None,
+            wai_alert_below=_float("WAI_ALERT_BELOW", 36.0),
+            alert_drop_share=_float("ALERT_DROP_SHARE", 0.1),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

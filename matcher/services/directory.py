@@ -99,6 +99,11 @@ def get_therapist(session: Session, *, therapist_id: str) -> Therapist:
     return therapist
 
 
+def get_therapists(session: Session, *, ids: Sequence[str]) -> dict[str, Therapist]:
+    """Therapists by id, active or not (unknown ids left out)."""
+    return stored.get_many(session, ids=ids)
+
+
 def list_therapists(
     session: Session, *, where: TherapistFilter, page: int, page_size: int
 ) -> tuple[list[Therapist], int]:

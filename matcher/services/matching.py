@@ -214,3 +214,26 @@ class MatchService:
             log.exception("matching index failed to load")
             return f"matching index not loaded: {type(err).__name__}"
         return "ok"
+
+
+def answer(outcome: MatchOutcome, weights: WeightSet, match_id: str | None) -> dict[str, Any]:
+    """A match outcome as plain data: what the API returns and what a recorded match keeps."""
+    return {
+        "match_id": match_id,
+        "model": {"version": weights.version, "intercept": weights.intercept},
+        "eligible": outcome.eligible,
+        "excluded": outcome.excluded,
+        "relaxations": outcome.relaxations,
+        "results": [
+            {
+                "rank": r.rank,
+                "therapist_id": r.therapist_id,
+                "name": r.name,
+                "score": r.score,
+                "contributions": r.contributions,
+                "features": r.features,
+                "reasons": r.reasons,
+            }
+            for r in outcome.results
+        ],
+    }

@@ -9,10 +9,13 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from matcher.services.matching import MatchService, RecordedMatch
+from matcher.services.errors import NotFound
+from matcher.services.matching import MatchService, RecordedMatch, answer
 from matcher.services.referrals import new_id
 from matcher.storage import outcomes as stored
 from matcher.storage.tables import MatchRecord
+
+__all__ = ["MatchRecord", "get_match", "record_match"]
 from matcher.storage.types import utcnow
 
 
@@ -27,6 +30,7 @@ def record_match(
     exploration: float,
     rng: np.random.Generator,
     now: datetime | None = None,
+    rematch_of: str | None = None,
 ) -> tuple[RecordedMatch, str]:
     """Match an intake the caller asked to record, and store it: (what was shown, match id).
 
@@ -47,7 +51,9 @@ def record_match(
         eligible=recorded.outcome.eligible,
         exploration=recorded.explored,
         feature_means=recorded.feature_means,
+        rematch_of=rematch_of,
     )
+    record.results = answer(recorded.outcome, recorded.snapshot.weights, record.id)
     rows = [
         {
             "therapist_id": c.therapist_id,
@@ -60,3 +66,11 @@ def record_match(
     ]
     stored.add_match(session, record=record, candidates=rows)
     return recorded, record.id
+
+
+def get_match(session: Session, *, match_id: str) -> MatchRecord:
+    """A recorded match; NotFound when there is none."""
+    record = session.get(MatchRecord, match_id)
+    if record is None:
+        raise NotFound(f"No recorded match {match_id!r}.")
+    return record

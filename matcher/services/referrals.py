@@ -65,6 +65,11 @@ def refer(session: Session, *, match_id: str, therapist_id: str, key_id: str) ->
     return referral
 
 
+def referrals_of_match(session: Session, *, match_id: str) -> list[Referral]:
+    """Referrals made from one recorded match, oldest first."""
+    return stored.referrals_of_match(session, match_id=match_id)
+
+
 def get_referral(session: Session, *, referral_id: str) -> tuple[Referral, list[AllianceRating]]:
     """A referral with its ratings in session order; NotFound when there is none."""
     referral = session.get(Referral, referral_id)

@@ -129,3 +129,14 @@ def referral_features(
         ).all()
         out.extend((str(referral), dict(features or {})) for referral, features in rows)
     return out
+
+
+def referrals_of_match(session: Session, *, match_id: str) -> list[Referral]:
+    """Referrals made from one recorded match, oldest first."""
+    return list(
+        session.execute(
+            select(Referral)
+            .where(col(Referral.match_id) == match_id)
+            .order_by(col(Referral.created_at))
+        ).scalars()
+    )

@@ -125,6 +125,11 @@ class MatchRecord(SQLModel, table=True):
     # Mean feature values over every eligible therapist: learning compares the chosen pair
     # with this, the client's alternatives, rather than across clients.
     feature_means: dict[str, float] | None = Field(default=None, sa_column=Column(JSONDocument))
+    # The results as shown (ranked, with contributions and reasons), so a page can show them
+    # again exactly; recorded matches from before migration 0006 have none.
+    results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
+    # The match a re-match replaces (after a weak early alliance), if any.
+    rematch_of: str | None = Field(default=None, sa_column=Column(String(32)))
 
 
 class MatchCandidate(SQLModel, table=True):
@@ -191,3 +196,54 @@ class AllianceRating(SQLModel, table=True):
     # Alliance revision when stored (ratings before migration 0004: none). Revisions commit in
     # order, so a worker reads only ratings newer than the last it has.
     revision: int | None = Field(default=None, index=True)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the pages: a coordinator or an admin (never an API key)."""
+
+    __tablename__ = "app_user"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    # argon2id: a slow password hash, so a stolen table does not give the passwords away.
+    password_hash: str = Field(sa_column=Column(String(200), nullable=False))
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class UrgentCase(SQLModel, table=True):
+    """A client who may be at risk now: waits in the urgent queue until a person takes it."""
+
+    __tablename__ = "urgent_case"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    match_id: str | None = Field(
+        default=None, sa_column=Column(String(32), ForeignKey("match_record.id"), index=True)
+    )
+    client_ref: str | None = Field(default=None, sa_column=Column(String(128), index=True))
+    jurisdiction: str = Field(sa_column=Column(String(16), nullable=False))
+    risk: str = Field(sa_column=Column(String(16), nullable=False))  # "yes" or "not_sure"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))
+    taken_by: str | None = Field(default=None, sa_column=Column(String(100)))
+    taken_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))
+    action: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
+
+
+class AlertResolution(SQLModel, table=True):
+    """How a rupture alert on a referral was resolved (repaired, client left, other)."""
+
+    __tablename__ = "alert_resolution"
+
+    referral_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("referral.id"), primary_key=True)
+    )
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    note: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
+    resolved_by: str = Field(sa_column=Column(String(100), nullable=False))
+    resolved_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))

@@ -110,6 +110,15 @@ def get(session: Session, *, therapist_id: str) -> Therapist | None:
     return session.get(Therapist, therapist_id)
 
 
+def get_many(session: Session, *, ids: Sequence[str]) -> dict[str, Therapist]:
+    """Therapists by id (active or not); unknown ids are left out."""
+    found: dict[str, Therapist] = {}
+    for chunk in _chunks(list(ids)):
+        rows = session.execute(select(Therapist).where(col(Therapist.id).in_(chunk))).scalars()
+        found.update((row.id, row) for row in rows)
+    return found
+
+
 def deactivate(session: Session, *, therapist: Therapist, revision: int, now: datetime) -> None:
     """Stop matching ``therapist``; its row and history stay."""
     therapist.active = False

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, current_app, request
+from flask_login import current_user
 
 from matcher.web import admin, coordinator, pages
 from matcher.web.api import init_api
+from matcher.web.forms import field_id
+from matcher.web.people import init_people
+
+# Pages that show client information are never kept by a browser or proxy cache.
+PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login")
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """The navigation a signed-in person sees: (endpoint, label)."""
+    items = [
+        ("coordinator.home", "Coordinator"),
+        ("coordinator.intake", "New intake"),
+        ("coordinator.urgent", "Urgent"),
+        ("coordinator.alerts_page", "Alerts"),
+    ]
+    if current_user.is_authenticated and current_user.role == "admin":
+        items.extend(("admin." + name, label) for name, label in (("home", "Admin"),))
+    return [
+        (endpoint, label) for endpoint, label in items if endpoint in current_app.view_functions
+    ]
 
 
 def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
     init_api(app)
+    init_people(app)
     for blueprint in (pages.bp, coordinator.bp, admin.bp):
         app.register_blueprint(blueprint)
+    app.add_template_filter(field_id, "field_id")
+    app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(lambda name: name in app.view_functions, "has_endpoint")
+
+    @app.after_request
+    def _no_store(response: Response) -> Response:
+        if request.path.startswith(PRIVATE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        return response

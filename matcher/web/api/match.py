@@ -12,34 +12,12 @@ from flask_smorest import abort
 from matcher.schemas.match import MatchRequestSchema, MatchResponseSchema
 from matcher.services import recording
 from matcher.services.keys import allows
+from matcher.services.matching import answer
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
 from matcher.web.context import services
 
 blp = ApiBlueprint("match", __name__, url_prefix="/api/v1", description="Matching")
-
-
-def as_document(outcome: Any, weights: Any, match_id: str | None) -> dict[str, Any]:
-    """A match outcome as the API returns it."""
-    return {
-        "match_id": match_id,
-        "model": {"version": weights.version, "intercept": weights.intercept},
-        "eligible": outcome.eligible,
-        "excluded": outcome.excluded,
-        "relaxations": outcome.relaxations,
-        "results": [
-            {
-                "rank": r.rank,
-                "therapist_id": r.therapist_id,
-                "name": r.name,
-                "score": r.score,
-                "contributions": r.contributions,
-                "features": r.features,
-                "reasons": r.reasons,
-            }
-            for r in outcome.results
-        ],
-    }
 
 
 def _json(document: dict[str, Any]) -> Response:
@@ -62,7 +40,7 @@ class Match(MethodView):
         app = services()
         if not request["record"]:
             outcome, snap = app.matching.match(request["intake"], limit=request["limit"])
-            return _json(as_document(outcome, snap.weights, None))
+            return _json(answer(outcome, snap.weights, None))
         with app.writing() as session:
             recorded, match_id = recording.record_match(
                 session,
@@ -74,4 +52,4 @@ class Match(MethodView):
                 exploration=app.settings.exploration,
                 rng=app.rng,
             )
-        return _json(as_document(recorded.outcome, recorded.snapshot.weights, match_id))
+        return _json(answer(recorded.outcome, recorded.snapshot.weights, match_id))

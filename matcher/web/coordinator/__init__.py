@@ -5,3 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
+
+# The views register themselves on ``bp`` when imported.
+from matcher.web.coordinator import clients, intake, results, urgent  # noqa: E402, F401

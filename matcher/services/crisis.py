@@ -1,0 +1,109 @@
+"""The crisis path: resources for the client's place, and the urgent queue a person works."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from matcher.services.errors import Conflict, Invalid, NotFound
+from matcher.services.referrals import new_id
+from matcher.storage.tables import UrgentCase
+from matcher.storage.types import utcnow
+
+__all__ = ["RISK_ANSWERS", "UrgentCase", "close", "open_case", "resources_for", "take"]
+
+DEFAULT_RESOURCES = Path(__file__).resolve().parents[1] / "web" / "coordinator" / "data"
+RISK_ANSWERS: Mapping[str, str] = {
+    "no": "No",
+    "yes": "Yes",
+    "not_sure": "Not sure",
+}
+URGENT_ANSWERS = frozenset({"yes", "not_sure"})
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, list[dict[str, str]]]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def resources_for(jurisdiction: str, *, path: str | None = None) -> list[dict[str, str]]:
+    """Crisis resources for a jurisdiction: its own entries first, then its country's."""
+    data = _load(path or str(DEFAULT_RESOURCES / "crisis_resources.json"))
+    country = jurisdiction.split("-")[0]
+    return [*data.get(jurisdiction, []), *data.get(country, [])]
+
+
+def open_case(
+    session: Session,
+    *,
+    risk: str,
+    jurisdiction: str,
+    match_id: str | None,
+    client_ref: str | None,
+    created_by: str,
+) -> UrgentCase | None:
+    """Put a client who may be at risk now in the urgent queue (None when the answer was no)."""
+    if risk not in RISK_ANSWERS:
+        raise Invalid("Answer yes, no or not sure.", {"risk": ["Choose one."]})
+    if risk not in URGENT_ANSWERS:
+        return None
+    case = UrgentCase(
+        id=new_id("u"),
+        match_id=match_id,
+        client_ref=client_ref,
+        jurisdiction=jurisdiction,
+        risk=risk,
+        created_at=utcnow(),
+        created_by=created_by,
+    )
+    session.add(case)
+    return case
+
+
+def open_cases(session: Session) -> list[UrgentCase]:
+    """Every case still waiting for a person, oldest first."""
+    query = select(UrgentCase).where(col(UrgentCase.closed_at).is_(None))
+    return list(session.execute(query.order_by(col(UrgentCase.created_at))).scalars())
+
+
+def case_for_match(session: Session, *, match_id: str) -> UrgentCase | None:
+    """The urgent case opened with a match, if any."""
+    query = select(UrgentCase).where(col(UrgentCase.match_id) == match_id)
+    return session.execute(query).scalars().first()
+
+
+def _case(session: Session, case_id: str) -> UrgentCase:
+    case = session.get(UrgentCase, case_id)
+    if case is None:
+        raise NotFound(f"No urgent case {case_id!r}.")
+    return case
+
+
+def take(session: Session, *, case_id: str, by: str) -> UrgentCase:
+    """A person takes the case (Conflict when someone else already has)."""
+    case = _case(session, case_id)
+    if case.taken_by is not None and case.taken_by != by:
+        raise Conflict(f"Already taken by {case.taken_by}.")
+    case.taken_by, case.taken_at = by, utcnow()
+    session.add(case)
+    return case
+
+
+def close(session: Session, *, case_id: str, by: str, action: str) -> UrgentCase:
+    """Record what was done and take the case off the queue."""
+    action = action.strip()
+    if not action:
+        raise Invalid("Say what was done.", {"action": ["Say what was done for the client."]})
+    case = _case(session, case_id)
+    if case.taken_by is None:
+        case.taken_by, case.taken_at = by, utcnow()
+    case.action = action[:1000]
+    case.closed_at = utcnow()
+    session.add(case)
+    return case

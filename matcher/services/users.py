@@ -1,0 +1,146 @@
+"""People who sign in to the pages: coordinators and admins, with slow password hashes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session
+
+from matcher.services.errors import Conflict, Invalid, NotFound
+from matcher.storage import users as stored
+from matcher.storage.tables import User
+from matcher.storage.types import utcnow
+
+__all__ = [
+    "ROLES",
+    "SignIn",
+    "User",
+    "authenticate",
+    "create_user",
+    "disable_user",
+    "get_user",
+]
+
+ROLES: tuple[str, ...] = ("coordinator", "admin")
+MIN_PASSWORD = 12  # NIST SP 800-63B asks for at least 8; pass phrases are easier at 12+
+# After this many failed sign-ins in a row the account waits LOCK_MINUTES before the next try.
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A sign-in attempt's answer: the user, or why not (failures are counted either way)."""
+
+    user: User | None
+    refusal: str = ""
+
+
+def _check_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not EMAIL.match(cleaned):
+        raise Invalid("Enter an email address like name@example.org.", {"email": ["Not valid."]})
+    return cleaned
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(
+            f"Use a password of at least {MIN_PASSWORD} characters.",
+            {"password": [f"At least {MIN_PASSWORD} characters."]},
+        )
+
+
+def create_user(session: Session, *, email: str, role: str, password: str) -> User:
+    """Add a person who can sign in; Conflict when the email is taken."""
+    address = _check_email(email)
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}.", {"role": ["Unknown role."]})
+    _check_password(password)
+    if stored.by_email(session, email=address) is not None:
+        raise Conflict(f"A user with email {address} already exists.", {"email": ["Taken."]})
+    user = User(
+        id="u-" + secrets.token_hex(8),
+        email=address,
+        role=role,
+        password_hash=_hasher.hash(password),
+        created_at=utcnow(),
+    )
+    session.add(user)
+    return user
+
+
+def get_user(session: Session, *, user_id: str) -> User | None:
+    """The active user with this id, if any (for each signed-in request)."""
+    user = stored.get(session, user_id=user_id)
+    return user if user is not None and user.active else None
+
+
+def find_user(session: Session, *, email: str) -> User | None:
+    """The user with this email, active or not."""
+    return stored.by_email(session, email=email)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by email."""
+    return stored.all_users(session)
+
+
+def disable_user(session: Session, *, email: str) -> User:
+    """Stop a person signing in (their history stays); NotFound when unknown."""
+    user = stored.by_email(session, email=email)
+    if user is None:
+        raise NotFound(f"No user {email.strip().lower()}.")
+    user.active = False
+    session.add(user)
+    return user
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, now: datetime | None = None
+) -> SignIn:
+    """Check credentials, counting failures (the caller commits either way).
+
+    One message for an unknown email, a wrong password and a disabled account, so the page
+    does not tell which emails exist; the unknown email costs the same hash as a real one.
+    """
+    now = now or utcnow()
+    wrong = SignIn(None, "Email or password is not right, or the account is not active.")
+    user = stored.by_email(session, email=email)
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        return wrong
+    if user.locked_until is not None and user.locked_until > now:
+        wait = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return SignIn(None, f"Too many failed sign-ins: try again in {wait} minutes.")
+    if not _verify(user.password_hash, password) or not user.active:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        session.add(user)
+        return wrong
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.add(user)
+    return SignIn(user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

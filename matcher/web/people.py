@@ -1,0 +1,165 @@
+"""Signing in to the pages: Flask-Login sessions, roles, CSRF on every form, idle timeout."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+
+from matcher.services import users
+from matcher.services.users import User
+from matcher.web.context import services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("people", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# An unattended page signs out after this long without a request (health information).
+IDLE_TIMEOUT = timedelta(minutes=30)
+
+
+class SignedIn:
+    """The signed-in person as Flask-Login sees them: the user's id, role and email."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user: User) -> None:
+        self.id, self.role, self.email = user.id, user.role, user.email
+
+    def get_id(self) -> str:
+        """The id kept in the session cookie."""
+        return self.id
+
+    @property
+    def ref(self) -> str:
+        """A short reference to this person kept with what they record (``user:<id>``)."""
+        return f"user:{self.id}"
+
+    @property
+    def actor(self) -> str:
+        """How the audit log and records name this person."""
+        return f"user:{self.id} ({self.email})"
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> SignedIn | None:
+    with services().reading() as db_session:
+        user = users.get_user(db_session, user_id=user_id)
+    return SignedIn(user) if user is not None else None
+
+
+def role_required(role: str) -> Callable[[F], F]:
+    """Only people signed in with ``role`` (admins may do everything a coordinator can)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role != role and current_user.role != "admin":
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after signing in (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The sign-in form; a wrong email or password is said once, for both fields."""
+    errors: dict[str, list[str]] = {}
+    email = ""
+    if request.method == "POST":
+        email = request.form.get("email", "").strip()
+        password = request.form.get("password", "")
+        if not email:
+            errors["email"] = ["Enter your email address."]
+        if not password:
+            errors["password"] = ["Enter your password."]
+        if not errors:
+            with services().writing() as db_session:
+                attempt = users.authenticate(db_session, email=email, password=password)
+                signed = SignedIn(attempt.user) if attempt.user is not None else None
+            if signed is None:
+                errors["email"] = [attempt.refusal]
+            else:
+                session.clear()
+                session.permanent = True
+                login_user(signed)
+                return redirect(_safe_next(request.args.get("next")) or _home_of(signed.role))
+    status = 200 if not errors else 400
+    body = render_template("login.html", title="Sign in", errors=errors, email=email)
+    return Response(body, status=status)
+
+
+def _home_of(role: str) -> str:
+    """Where a person lands after signing in: their face's front page."""
+    endpoint = "admin.home" if role == "admin" else "coordinator.home"
+    if endpoint not in current_app.view_functions:
+        endpoint = "coordinator.home"
+    return url_for(endpoint)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("people.login"))
+
+
+def init_people(app: Flask) -> None:
+    """Sessions for people: HttpOnly, SameSite cookies, CSRF on every form, idle timeout."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
+    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)  # the timeout counts idle time
+    # The API authenticates by bearer key, never by cookie: CSRF is checked on the pages only.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the session's idle timeout bounds a token's life
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _protect_forms() -> None:
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            csrf.protect()
