@@ -12,7 +12,7 @@ import click
 from tqdm import tqdm
 
 from matcher.app import create_app
-from matcher.services import directory, training, users
+from matcher.services import clients, directory, training, users
 from matcher.services import models as model_versions
 from matcher.services.demo import create_demo_key, create_demo_users, load_demo_directory
 from matcher.services.errors import Refused
@@ -204,6 +204,20 @@ def users_disable(email: str) -> None:
     except Refused as refusal:
         refuse(refusal)
     click.echo(f"{email} can no longer sign in.")
+
+
+@main.group("clients")
+def clients_group() -> None:
+    """Clients, by their pseudonymous reference."""
+
+
+@clients_group.command("erase")
+@click.argument("client_ref")
+def clients_erase(client_ref: str) -> None:
+    """Erase every recorded intake for CLIENT_REF (ratings stay, unlinked)."""
+    with _database().transaction() as session:
+        erased = clients.erase(session, client_ref=client_ref, actor=_actor())
+    click.echo(f"Erased {erased} recorded intake(s).")
 
 
 @main.group("profiles")

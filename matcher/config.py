@@ -45,6 +45,7 @@ class Settings:
     crisis_resources: str | None = None
     wai_alert_below: float = 36.0
     alert_drop_share: float = 0.1
+    login_rate_limit: str = "10 per minute"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
             crisis_resources=env(ENV_PREFIX + "CRISIS_RESOURCES") or None,
             wai_alert_below=_float("WAI_ALERT_BELOW", 36.0),
             alert_drop_share=_float("ALERT_DROP_SHARE", 0.1),
+            login_rate_limit=env(ENV_PREFIX + "LOGIN_RATE_LIMIT") or "10 per minute",
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

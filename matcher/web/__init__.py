@@ -8,6 +8,7 @@ from flask_login import current_user
 from matcher.web import admin, coordinator, pages
 from matcher.web.api import init_api
 from matcher.web.forms import field_id
+from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
 
 # Pages that show client information are never kept by a browser or proxy cache.
@@ -33,6 +34,13 @@ def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
     init_api(app)
     init_people(app)
+    # Sign-in attempts are limited per address as well as per account (see services.users).
+    limiter = next(iter(app.extensions["limiter"]))
+    limiter.limit(
+        app.config["MATCHER_SETTINGS"].login_rate_limit,
+        key_func=lambda: "login:" + (request.remote_addr or "unknown"),
+        methods=["POST"],
+    )(people_bp)
     for blueprint in (pages.bp, coordinator.bp, admin.bp):
         app.register_blueprint(blueprint)
     app.add_template_filter(field_id, "field_id")

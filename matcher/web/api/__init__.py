@@ -15,6 +15,7 @@ from matcher.schemas.fields import code_enum
 from matcher.schemas.profile import TherapistProfileSchema
 from matcher.services.errors import Refused
 from matcher.web.api import (
+    clients,
     instruments,
     match,
     models,
@@ -110,7 +111,16 @@ def init_api(app: Flask) -> MatcherApi:
     api = MatcherApi(app)
     api.ma_plugin.converter.add_attribute_function(code_enum)
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
-    for module in (vocabulary, therapists, match, outcomes, instruments, models, operations):
+    for module in (
+        vocabulary,
+        therapists,
+        match,
+        outcomes,
+        clients,
+        instruments,
+        models,
+        operations,
+    ):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())
     app.register_error_handler(Refused, _refused)

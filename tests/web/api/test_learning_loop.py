@@ -358,3 +358,24 @@ def test_model_list_pages(client: FlaskClient, admin: Headers) -> None:
     second = client.get("/api/v1/models?page=2&page_size=2", headers=admin).json
     assert [m["version"] for m in second["items"]] == [2, 1]
     assert client.get("/api/v1/models?page_size=101", headers=admin).status_code == 422
+
+
+def test_erasure_removes_the_intake_and_keeps_ratings_unlinked(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    seed_directory(client, admin, make_profile)
+    referral = referred(client, admin, "t-01", languages=["es"])
+    rating = {"instrument": "srs", "session": 1, "items": [8, 8, 9, 9]}
+    client.post(f"/api/v1/referrals/{referral}/alliance", headers=admin, json=rating)
+    ref = client.get(f"/api/v1/referrals/{referral}", headers=admin).json
+    first = client.delete("/api/v1/clients/c-1", headers=admin)
+    again = client.delete("/api/v1/clients/c-1", headers=admin)
+    assert first.status_code == again.status_code == 204
+    kept = client.get(f"/api/v1/referrals/{referral}", headers=admin).json
+    assert kept["ratings"] == ref["ratings"]  # kept for learning
+    with client.application.extensions["matcher"].db.session() as session:
+        match = session.get(MatchRecord, kept["match_id"])
+        assert match is not None and match.client_ref is None and match.intake == {}
+    audit = client.get("/api/v1/audit", headers=admin).json["items"]
+    assert any(e["action"] == "client.erase" for e in audit)
+    assert "c-1" not in str([e["details"] for e in audit] + [e["note"] for e in audit])
