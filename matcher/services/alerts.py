@@ -3,14 +3,14 @@
 SRS: a total below 36 of 40 is the common reading of a concern (Duncan et al. 2003; secondary
 source). WAI-SR has no official cut-off (Horvath); ratings pile up at the top of the scale
 (Meier & Feeley 2022), so a total below 36 (a mean item under 3 of 5, the scale's middle) sits
-far under where early ratings usually are. A fall between two sessions of a tenth of the
-instrument's range or more (WAI-SR 5 points, SRS 4) is flagged too: ruptures show as dips. Both
+far under where early ratings usually are. A latest session a tenth of the instrument's
+range or more (WAI-SR 5 points, SRS 4) under the best earlier one is flagged too: ruptures show
+as dips, and a dip the client has recovered from raises nothing. Both
 thresholds are settings (``MATCHER_WAI_ALERT_BELOW``, ``MATCHER_ALERT_DROP_SHARE``).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,12 +57,15 @@ def weak_or_falling(
                 f"{label} session {latest.session}: total {latest.total:g} is below {below:g}"
             )
         span = key.total_max - key.total_min
-        for before, after in itertools.pairwise(series):
-            if before.total - after.total >= drop * span:
-                reasons.append(
-                    f"{label} fell from {before.total:g} (session {before.session}) to "
-                    f"{after.total:g} (session {after.session})"
-                )
+        earlier = series[:-1]
+        best = max(earlier, key=lambda r: r.total) if earlier else None
+        # Falling means the latest session is still well under the best before it; a dip the
+        # client has since recovered from raises nothing.
+        if best is not None and best.total - latest.total >= drop * span:
+            reasons.append(
+                f"{label} fell from {best.total:g} (session {best.session}) to "
+                f"{latest.total:g} (session {latest.session})"
+            )
     return reasons
 
 

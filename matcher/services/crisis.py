@@ -72,10 +72,18 @@ def open_cases(session: Session) -> list[UrgentCase]:
     return list(session.execute(query.order_by(col(UrgentCase.created_at))).scalars())
 
 
-def case_for_match(session: Session, *, match_id: str) -> UrgentCase | None:
-    """The urgent case opened with a match, if any."""
+def case_for_match(
+    session: Session, *, match_id: str, client_ref: str | None = None
+) -> UrgentCase | None:
+    """The urgent case opened with this match, else an open one for the same client."""
     query = select(UrgentCase).where(col(UrgentCase.match_id) == match_id)
-    return session.execute(query).scalars().first()
+    found = session.execute(query).scalars().first()
+    if found is None and client_ref:
+        query = select(UrgentCase).where(
+            col(UrgentCase.client_ref) == client_ref, col(UrgentCase.closed_at).is_(None)
+        )
+        found = session.execute(query.order_by(col(UrgentCase.created_at))).scalars().first()
+    return found
 
 
 def _case(session: Session, case_id: str) -> UrgentCase:

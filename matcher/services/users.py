@@ -86,6 +86,14 @@ def get_user(session: Session, *, user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def end_sessions(session: Session, *, user_id: str) -> None:
+    """Sign the user out everywhere: every session cookie issued before now stops working."""
+    user = stored.get(session, user_id=user_id)
+    if user is not None:
+        user.session_epoch += 1
+        session.add(user)
+
+
 def find_user(session: Session, *, email: str) -> User | None:
     """The user with this email, active or not."""
     return stored.by_email(session, email=email)

@@ -213,6 +213,8 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Raised at every sign-out: a session cookie carrying an older value no longer signs in.
+    session_epoch: int = 0
 
 
 class UrgentCase(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
 
+from matcher import vocabulary
 from matcher.web import admin, coordinator, pages
 from matcher.web.api import init_api
 from matcher.web.forms import field_id
@@ -45,6 +46,7 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.add_template_filter(field_id, "field_id")
     app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(vocabulary.jurisdictions, "jurisdictions")
     app.add_template_global(lambda name: name in app.view_functions, "has_endpoint")
 
     @app.after_request

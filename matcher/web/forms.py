@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -32,8 +33,10 @@ def number(form: MultiDict[str, str], name: str, errors: dict[str, list[str]]) -
     if raw is None:
         return None
     try:
-        value = float(raw.replace(",", ""))
+        value = float(raw.replace(",", "").lstrip("$€£").removeprefix("CA$").strip())
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         errors[name] = ["Enter a number, like 120."]
         return None
     return int(value) if value.is_integer() else value

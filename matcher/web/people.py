@@ -47,10 +47,11 @@ class SignedIn:
 
     def __init__(self, user: User) -> None:
         self.id, self.role, self.email = user.id, user.role, user.email
+        self.epoch = user.session_epoch
 
     def get_id(self) -> str:
-        """The id kept in the session cookie."""
-        return self.id
+        """What the session cookie keeps: the user's id and sign-out epoch."""
+        return f"{self.id}:{self.epoch}"
 
     @property
     def ref(self) -> str:
@@ -64,10 +65,14 @@ class SignedIn:
 
 
 @login_manager.user_loader
-def _load(user_id: str) -> SignedIn | None:
+def _load(session_id: str) -> SignedIn | None:
+    user_id, _, epoch = session_id.partition(":")
     with services().reading() as db_session:
         user = users.get_user(db_session, user_id=user_id)
-    return SignedIn(user) if user is not None else None
+    # A cookie from before the user's last sign-out (or a disabled user) is not a session.
+    if user is None or str(user.session_epoch) != epoch:
+        return None
+    return SignedIn(user)
 
 
 def role_required(role: str) -> Callable[[F], F]:
@@ -135,7 +140,10 @@ def _home_of(role: str) -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out and forget the session."""
+    """Sign out everywhere and forget the session."""
+    if current_user.is_authenticated:
+        with services().writing() as db_session:
+            users.end_sessions(db_session, user_id=current_user.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -47,3 +47,9 @@ def test_a_fall_of_a_tenth_of_the_range_between_sessions() -> None:
 def test_only_the_latest_session_counts_for_the_level() -> None:
     recovered = [_rating("srs", 1, 30), _rating("srs", 2, 37)]
     assert weak_or_falling(recovered) == []
+
+
+def test_a_dip_the_client_recovered_from_raises_nothing() -> None:
+    dipped = [_rating("wai-sr", 1, 48), _rating("wai-sr", 2, 24)]
+    assert len(weak_or_falling(dipped)) == 2  # below 36, and fell from 48
+    assert weak_or_falling([*dipped, _rating("wai-sr", 3, 48)]) == []

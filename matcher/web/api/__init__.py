@@ -27,6 +27,7 @@ from matcher.web.api import (
 from matcher.web.api.limits import init_limits, retry_after
 from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception, problem
 from matcher.web.errors import status_of
+from matcher.web.pages import PAGE_ERRORS, error_page
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
 DOCS_ASSETS = "/api/v1/docs/assets/"
@@ -61,7 +62,7 @@ class MatcherApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Any:
         """problem+json for the API; Flask's own HTML error page elsewhere."""
         if not wants_problem_json():
-            return error
+            return error_page(error) if error.code in PAGE_ERRORS else error
         response = from_http_exception(error)
         limiter = self._app.extensions.get("limiter")
         if error.code == 429 and limiter is not None:

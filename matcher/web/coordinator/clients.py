@@ -31,7 +31,11 @@ def find_client() -> ResponseReturnValue:
     ref = request.args.get("client_ref", "").strip()
     if ref:
         return redirect(url_for("coordinator.client", client_ref=ref))
-    return render_template("coordinator/find.html", title="Find a client", errors={})
+    errors = (
+        {"client_ref": ["Enter the client's reference."]} if "client_ref" in request.args else {}
+    )
+    page = render_template("coordinator/find.html", title="Find a client", errors=errors)
+    return make_response(page, 400 if errors else 200)
 
 
 @bp.get("/clients/<string:client_ref>")
@@ -145,7 +149,7 @@ def _rating_body(
         except ValueError:
             items.append(raw)
     missing = {
-        f"items[{i}]": ["Answer this item."] for i, value in enumerate(items) if value is None
+        f"items[{i}]": [f"Answer item {i + 1}."] for i, value in enumerate(items) if value is None
     }
     raw_session = form.get("session", "")
     body = {
@@ -153,11 +157,9 @@ def _rating_body(
         "session": int(raw_session) if raw_session.isdigit() else raw_session,
         "items": [int(v) if isinstance(v, float) and v.is_integer() else v for v in items],
     }
-    if missing:
-        errors = dict(missing)
-        if not raw_session:
-            errors["session"] = ["Choose the session (1, 2 or 3)."]
-        return {}, errors
+    if missing or not raw_session:
+        errors = {"session": ["Choose the session (1, 2 or 3)."]} if not raw_session else {}
+        return {}, {**errors, **missing}
     try:
         loaded = _RATING.load(body)
     except ValidationError as err:

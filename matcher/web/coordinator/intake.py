@@ -93,6 +93,10 @@ def read_form(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, list
             intake["timezone"] = intake["timezone"] or found[0]["timezone"]
         else:
             errors["place"] = ["Choose a city from the list."]
+    if "in_person" in intake["formats"] and not place:
+        errors["place"] = [
+            "Choose the nearest city, so distance can be checked, or untick In person."
+        ]
     intake["max_distance_km"] = number(form, "max_distance_km", errors)
     intake["max_fee"] = number(form, "max_fee", errors)
     intake["availability"] = [
@@ -134,12 +138,49 @@ def validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[str
         loaded: dict[str, Any] = _REQUEST.load(raw)
     except ValidationError as err:
         found = flatten_errors(err.normalized_messages())  # type: ignore[no-untyped-call]
-        # A field the form already explained keeps the form's plainer message only.
+        # A field the form already explained keeps the form's plainer message only, and a
+        # schema message meant for integrators is said in the form's words where one exists.
         schema_errors = {
-            _form_path(path): msgs for path, msgs in found.items() if _form_path(path) not in errors
+            _form_path(path): FORM_MESSAGES.get(_form_path(path), msgs)
+            for path, msgs in found.items()
+            if _form_path(path) not in errors
         }
         return None, in_form_order(merge_errors(errors, schema_errors))
     return (None, in_form_order(errors)) if errors else (loaded, {})
+
+
+FORM_MESSAGES: Mapping[str, list[str]] = {
+    "max_distance_km": ["Enter a distance in km greater than 0, or leave it blank for 30 km."],
+    "max_fee": ["Enter an amount of 0 or more, like 120."],
+    "timezone": ["Choose the client's time zone."],
+    "must_have": ["A ticked Must have needs its preference filled in."],
+    "place": ["Choose the nearest city from the list."],
+    "language_first": ["Choose a language from the list."],
+}
+# Languages most asked for in US and Canadian clinics first (census home-language counts).
+COMMON_LANGUAGES = (
+    "en", "es", "fr", "zh", "ar", "vi", "tl", "ko", "ru", "pt", "ht", "hi", "pa", "ur", "fa",
+    "pl", "it", "de", "ja", "bn",
+)  # fmt: skip
+
+
+def language_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Languages for a select: the common ones first, then every language by name."""
+    names = vocab.languages()
+    common = [(code, names[code]) for code in COMMON_LANGUAGES if code in names]
+    every = sorted(names.items(), key=lambda pair: pair[1])
+    return [("Most asked for", common), ("All languages", every)]
+
+
+def jurisdiction_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """States and provinces by country, each list by name."""
+    countries = {"US": "United States", "CA": "Canada"}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name in vocab.jurisdictions().items():
+        country = code.split("-")[0]
+        groups.setdefault(countries.get(country, country), []).append((code, name))
+    order = sorted(groups, key=lambda label: label != "United States")
+    return [(label, sorted(groups[label], key=lambda pair: pair[1])) for label in order]
 
 
 # The form's fields top to bottom, so the error summary reads in the order of the page.
@@ -186,6 +227,8 @@ def form_context(form: Mapping[str, Any], errors: Mapping[str, list[str]]) -> di
         "must_labels": MUST_HAVE_LABELS,
         "insurance": _insurance_choices(),
         "place_value": _place_value,
+        "language_groups": language_groups(),
+        "jurisdiction_groups": jurisdiction_groups(),
     }
 
 

@@ -10,7 +10,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from matcher import vocabulary as vocab
-from matcher.core.scoring import FEATURE_MEANINGS
+from matcher.core.scoring import FEATURE_MEANINGS, PRIOR_ALLIANCE
+from matcher.schemas.intake import MUST_HAVE_SOURCES
 from matcher.services import crisis, directory, recording, referrals
 from matcher.services.errors import Conflict, Invalid, NotFound
 from matcher.services.runtime import Services
@@ -41,10 +42,13 @@ def _page(app: Services, match_id: str) -> dict[str, Any]:
         shown = (record.results or {}).get("results", [])
         therapists = directory.get_therapists(session, ids=[r["therapist_id"] for r in shown])
         made = {r.therapist_id: r for r in referrals.referrals_of_match(session, match_id=match_id)}
-        case = crisis.case_for_match(session, match_id=match_id)
+        case = crisis.case_for_match(
+            session, match_id=record.rematch_of or match_id, client_ref=record.client_ref
+        ) or crisis.case_for_match(session, match_id=match_id)
         weights = app.matching.snapshot().weights
     intake = record.intake or {}
     zone = intake.get("timezone")
+    asked = asked_for(intake)
     results = []
     for result in shown:
         therapist = therapists.get(result["therapist_id"])
@@ -54,7 +58,9 @@ def _page(app: Services, match_id: str) -> dict[str, Any]:
             {
                 **result,
                 "wai": display.wai_equivalent(result["score"]),
-                "bars": _bars(result["contributions"], weights.weights),
+                "bars": _bars(
+                    result["contributions"], result.get("features", {}), weights.weights, asked
+                ),
                 "languages": display.language_labels(profile.get("languages", [])),
                 "formats": display.labels(profile.get("formats", []), vocab.FORMATS),
                 "times": display.windows_in_zone(
@@ -82,23 +88,87 @@ def _page(app: Services, match_id: str) -> dict[str, Any]:
         "relax_words": RELAXATION_WORDS,
         "meanings": FEATURE_MEANINGS,
         "zone": zone,
+        "searched": searched_for(intake),
+        "few_preferences": len(asked) < 3,
+        "tied": len({round(r["score"], 6) for r in shown}) == 1 and len(shown) > 1,
     }
 
 
-def _bars(contributions: dict[str, float], weights: Any) -> list[dict[str, Any]]:
+FEATURE_LABELS = {
+    "modality": "Therapy type",
+    "concerns": "Focus areas",
+    "language": "Language",
+    "identity": "Cultural experience",
+    "faith": "Faith",
+    "availability": "Times",
+    "format": "Format and distance",
+    "gender": "Therapist gender",
+    "cost": "Cost",
+    "style": "Therapy style",
+    "alliance": "Track record",
+}
+# Which intake fields state the preference behind each feature (the record is always counted).
+ASKED_BY = {**MUST_HAVE_SOURCES, "style": ("style",)}
+
+
+def asked_for(intake: dict[str, Any]) -> set[str]:
+    """The features the client gave a preference for."""
+    return {name for name, fields in ASKED_BY.items() if any(intake.get(f) for f in fields)}
+
+
+def _bars(
+    contributions: dict[str, float], features: dict[str, float], weights: Any, asked: set[str]
+) -> list[dict[str, Any]]:
     """Each feature's contribution beside the most it could add (its weight), for small bars."""
     top = max(weights.values()) or 1.0
     return [
         {
             "name": name,
+            "label": FEATURE_LABELS.get(name, name.capitalize()),
+            "meaning": FEATURE_MEANINGS.get(name, ""),
             "value": value,
             "most": weights.get(name, 0.0),
             "width": round(120 * value / top),
             "track": round(120 * weights.get(name, 0.0) / top),
+            "asked": name == "alliance" or name in asked,
+            "note": "no ratings yet"
+            if name == "alliance" and abs(features.get(name, 0.0) - PRIOR_ALLIANCE) < 1e-9
+            else "",
         }
         for name, value in contributions.items()
         if weights.get(name, 0.0) > 0
     ]
+
+
+def searched_for(intake: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the client asked for, in a line a coordinator can check at a glance."""
+    must = set(intake.get("must_have") or ())
+    shown: list[tuple[str, str]] = []
+
+    def add(label: str, text: str, dimension: str) -> None:
+        if text:
+            shown.append((label, text + (" (must)" if dimension in must else "")))
+
+    add("Concerns", display.labels(intake.get("concerns") or [], vocab.CONCERNS), "concerns")
+    add("Therapy", display.labels(intake.get("modalities") or [], vocab.MODALITIES), "modality")
+    add("Language", display.language_labels(intake.get("languages") or []), "language")
+    add("Communities", display.labels(intake.get("identities") or [], vocab.IDENTITIES), "identity")
+    add("Gender", display.labels(intake.get("therapist_genders") or [], vocab.GENDERS), "gender")
+    add("Faith", vocab.FAITHS.get(intake.get("faith") or "", ""), "faith")
+    add("Format", display.labels(intake.get("formats") or [], vocab.FORMATS), "format")
+    windows = intake.get("availability") or []
+    add("Times", f"{len(windows)} time blocks a week" if windows else "", "availability")
+    fee = intake.get("max_fee")
+    cost = " or ".join(
+        part
+        for part in (
+            f"up to {display.money(fee, 'USD')}" if fee is not None else "",
+            display.insurance_labels([intake["insurance"]]) if intake.get("insurance") else "",
+        )
+        if part
+    )
+    add("Cost", cost, "cost")
+    return [(label, text) for label, text in shown if text and text != "none listed"]
 
 
 @bp.get("/matches/<string:match_id>")
@@ -119,7 +189,8 @@ def refer(match_id: str) -> ResponseReturnValue:
                 session, match_id=match_id, therapist_id=therapist_id, key_id=current_user.ref
             )
             client_ref = recording.get_match(session, match_id=match_id).client_ref
-        flash(f"Referred to {therapist_id} ({made.id}). That slot is now taken.", "success")
+            made_name = directory.get_therapist(session, therapist_id=made.therapist_id).name
+        flash(f"Referred to {made_name}. One of their open slots is now taken.", "success")
     except (Conflict, Invalid) as refusal:
         flash(f"Not referred: {refusal.detail}", "info")
         return redirect(url_for("coordinator.match", match_id=match_id), code=303)
@@ -147,7 +218,8 @@ def relax(match_id: str) -> ResponseReturnValue:
     loaded, _ = validate(form)
     if loaded is None:
         abort(400)
-    new_id = submit(loaded, risk="no", rematch_of=None)
+    # The relaxed match keeps a link to the first, so an urgent case opened there still leads.
+    new_id = submit(loaded, risk="no", rematch_of=match_id)
     flash(f"Matched again without {RELAXATION_WORDS.get(drop, drop)}.", "success")
     return redirect(url_for("coordinator.match", match_id=new_id), code=303)
 

@@ -136,3 +136,30 @@ def test_no_intake_content_reaches_the_logs(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for marker in ("MARKER-REF-31337", "987.65", "deaf_hoh", PASSWORD):
         assert marker not in logged
+
+
+def test_signing_out_ends_every_copy_of_the_session(sign_in: SignIn, demo_app: Flask) -> None:
+    client = sign_in("coordinator")
+    copied = demo_app.test_client()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copied.set_cookie("session", cookie.value)
+    assert copied.get("/coordinator/").status_code == 200
+    form = {"csrf_token": token(client, "/coordinator/")}
+    assert client.post("/logout", data=form).status_code == 302
+    assert copied.get("/coordinator/").status_code == 302  # back to the sign-in page
+
+
+def test_a_relaxed_match_keeps_the_crisis_resources_first(sign_in: SignIn) -> None:
+    client = sign_in("coordinator")
+    location = _submit(client, risk="not_sure", client_ref="", must_have=["language"],
+                       language_first="ko", jurisdiction="US-WA")  # fmt: skip
+    page = client.get(location).get_data(as_text=True)
+    assert "may be at risk now" in page
+    drops = re.findall(r'name="drop" value="([^"]+)"', page)
+    assert drops, "a must-have Korean speaker in Washington should leave few therapists"
+    match_id = location.rsplit("/", 1)[1]
+    form = {"drop": drops[0], "csrf_token": token(client, location)}
+    relaxed = client.post(f"/coordinator/matches/{match_id}/relax", data=form)
+    assert relaxed.status_code == 303
+    assert "may be at risk now" in client.get(relaxed.headers["Location"]).get_data(as_text=True)
