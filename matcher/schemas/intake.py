@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from matcher import vocabulary as vocab
+from matcher.core import scoring
 from matcher.schemas.common import Strict
 from matcher.schemas.fields import Code, CodeList, Number, OpaqueCode, StrictBoolean
 from matcher.schemas.profile import ID_ERROR, ID_PATTERN, StyleSchema, WindowSchema
 
-# must_have names -> the intake fields that state that preference.
-MUST_HAVE_SOURCES: dict[str, tuple[str, ...]] = {
-    "language": ("languages",),
-    "modality": ("modalities",),
-    "concerns": ("concerns",),
-    "identity": ("identities",),
-    "gender": ("therapist_genders",),
-    "faith": ("faith",),
-    "format": ("formats",),
-    "availability": ("availability",),
-    "cost": ("max_fee", "insurance"),
-}
+# must_have names -> the intake fields that state that preference, from the features' records.
+MUST_HAVE_SOURCES: Mapping[str, tuple[str, ...]] = scoring.MUST_HAVE_SOURCES
 
 
 class ClientLocationSchema(Strict):
