@@ -77,3 +77,8 @@ class ClientQuery:
             must_have=_codes(intake.get("must_have")),
             exclude=_codes(intake.get("exclude_therapists")),
         )
+
+    @property
+    def country(self) -> str | None:
+        """The client's country, from the jurisdiction (``US-CA`` is in ``US``)."""
+        return self.jurisdiction.split("-", 1)[0] if self.jurisdiction else None

@@ -1,4 +1,4 @@
-"""Reasons as a client reads them: every feature that counted, and every gap."""
+"""Reasons as a client reads them: every feature that counted, every gap, fees in their money."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from matcher.core.scoring import TherapistIndex, WeightSet, load_default, match
+from matcher.core.scoring.features.cost import money
 from tests.core.scoring.reference import make_intake, make_profile
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # US on summer time, UK not yet
@@ -220,3 +221,34 @@ def test_without_preferences_only_the_record_is_said(
 def test_an_average_record_that_did_not_count_is_not_said(weights: WeightSet) -> None:
     unweighted = WeightSet(version=2, intercept=0.5, weights={**weights.weights, "alliance": 0.0})
     assert reasons(make_profile(), unweighted) == []
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "currency", "expected"),
+    [
+        ("US-CA", "USD", "Fee $120 is within your $150 limit"),
+        ("US-CA", "CAD", "Fee CA$120 is within your CA$150 limit"),
+        ("CA-ON", "CAD", "Fee $120 is within your $150 limit"),
+        ("CA-ON", "USD", "Fee US$120 is within your US$150 limit"),
+        ("US-CA", "EUR", "Fee €120 is within your €150 limit"),
+        ("US-CA", "GBP", "Fee £120 is within your £150 limit"),
+        ("US-CA", "CHF", "Fee 120 CHF is within your 150 CHF limit"),
+    ],
+)
+def test_fees_carry_their_currency(
+    weights: WeightSet, jurisdiction: str, currency: str, expected: str
+) -> None:
+    therapist = make_profile(
+        licenses=[{"jurisdiction": jurisdiction, "credential": "Licensed Psychologist"}],
+        fee={"amount": 120, "currency": currency, "sliding_scale_min": None},
+    )
+    said = reasons(therapist, weights, jurisdiction=jurisdiction, max_fee=150)
+    assert expected in said
+
+
+def test_money_formats_amounts_plainly() -> None:
+    assert money(1200, "USD", "US") == "$1,200"
+    assert money(95.5, "USD", "US") == "$95.50"
+    assert money(80, "AUD", "US") == "A$80"
+    assert money(80, "NZD", "NZ") == "$80"
+    assert money(7000, "JPY", "US") == "7,000 JPY"

@@ -30,15 +30,27 @@ INSURANCE = CodeSet("insurance", "insurance", Table("insurance"))
 # Between the fee (1) and nothing (0): a sliding scale needs asking, and may not be granted.
 SLIDING_SCALE_FIT = 0.7
 
-CURRENCY_SIGNS: Mapping[str, str] = MappingProxyType(
-    {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£"}
+# Amounts read as people in the client's country write them (CLDR's rule for English): the
+# country's own dollar is plain "$"; any other dollar carries its prefix, so a client in the US
+# sees "$120" for USD and "CA$120" for CAD, a client in Ontario "$120" for CAD and "US$120" for
+# USD. The euro and the pound keep their signs; any other currency is written "120 CHF".
+HOME_DOLLAR: Mapping[str, str] = MappingProxyType(
+    {"US": "USD", "CA": "CAD", "AU": "AUD", "NZ": "NZD"}
 )
+DOLLAR_PREFIX: Mapping[str, str] = MappingProxyType(
+    {"USD": "US$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
+)
+SIGNS: Mapping[str, str] = MappingProxyType({"EUR": "€", "GBP": "£"})
 
 
-def money(amount: float, currency: str | None) -> str:
-    """An amount with its currency sign, or its code after it."""
+def money(amount: float, currency: str | None, country: str | None) -> str:
+    """An amount as a client in ``country`` reads it: '$120', 'CA$120', '€90', '120 CHF'."""
     number = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    sign = CURRENCY_SIGNS.get(currency or "USD")
+    if currency is None:
+        return number
+    if currency == HOME_DOLLAR.get(country or ""):
+        return f"${number}"
+    sign = DOLLAR_PREFIX.get(currency) or SIGNS.get(currency)
     return f"{sign}{number}" if sign else f"{number} {currency}"
 
 
@@ -61,17 +73,17 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
 
 def _fee(shown: Shown, row: int, max_fee: float) -> Said:
     """The fee against the client's limit, in the therapist's currency."""
-    currency = shown.index.code("currency", row)
+    currency, country = shown.index.code("currency", row), shown.query.country
     fee = float(shown.index.column("fee")[row])
     sliding = float(shown.index.column("sliding")[row])
-    limit = money(max_fee, currency)
+    limit = money(max_fee, currency, country)
     if math.isnan(fee):
         return gap("No fee listed")
     if fee <= max_fee:
-        return fit(f"Fee {money(fee, currency)} is within your {limit} limit")
-    above = f"Fee {money(fee, currency)} is above your {limit} limit"
+        return fit(f"Fee {money(fee, currency, country)} is within your {limit} limit")
+    above = f"Fee {money(fee, currency, country)} is above your {limit} limit"
     if sliding <= max_fee:
-        return fit(f"{above}; sliding scale from {money(sliding, currency)}")
+        return fit(f"{above}; sliding scale from {money(sliding, currency, country)}")
     return gap(above)
 
 
