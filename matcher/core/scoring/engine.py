@@ -33,12 +33,13 @@ class Result:
 
 @dataclass(frozen=True)
 class MatchOutcome:
-    """Everything a match returns: counts from the filters and the ranked results."""
+    """Everything a match returns: counts from the filters, the ranked results, warnings."""
 
     eligible: int
     excluded: dict[str, int]
     relaxations: list[dict[str, Any]]
     results: list[Result]
+    warnings: list[str]  # plain notes on parts of the intake read differently than said
 
 
 def _instant(now: datetime | None) -> datetime:
@@ -122,6 +123,7 @@ class Evaluation:
             excluded=self.screening.excluded,
             relaxations=list(self.screening.relaxations),
             results=self.results(positions),
+            warnings=list(self.screening.warnings),
         )
 
 

@@ -113,6 +113,7 @@ class Feature:
     intake_fields: tuple[str, ...] = ()  # the intake fields that state the preference
     must_have: Test | None = None  # the hard filter when the client names it in must_have
     always_filter: bool = False  # the hard filter applies whenever the preference is given
+    caveats: Callable[[ClientQuery], list[str]] | None = None  # how an intake was read, said
     columns: tuple[Column, ...] = ()  # the profile data the index keeps for this feature
 
     def gave(self, q: ClientQuery) -> bool:

@@ -5,7 +5,7 @@ jurisdiction, capacity, age_group, excluded, then the features' filters in regis
 those always on when their preference is given (format), then the client's must-haves. The
 features' filters are relaxable: when too few therapists are left, the service says how many
 dropping each one would add. A must-have naming a preference the client did not give filters
-nothing.
+nothing, and the match says so in its warnings.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Screening:
     rows: Rows  # eligible rows, ascending (so in therapist-id order)
     excluded: dict[str, int]
     relaxations: list[dict[str, int | str]]
+    warnings: list[str]  # how the intake was read, where that differs from what it said
 
 
 def active_relaxable(q: ClientQuery) -> tuple[tuple[str, Test], ...]:
@@ -46,6 +47,19 @@ def active_relaxable(q: ClientQuery) -> tuple[tuple[str, Test], ...]:
         for f in _FILTERING
         if f.must_have is not None and (f.always_filter or f.name in q.must_have) and f.gave(q)
     )
+
+
+def warnings(q: ClientQuery) -> list[str]:
+    """Plain notes on what the intake asked that the match could not do as said."""
+    out = [
+        f"must_have '{f.name}' ignored: no {' or '.join(f.intake_fields)} given"
+        for f in _FILTERING
+        if f.name in q.must_have and not f.gave(q)
+    ]
+    for f in REGISTRY:
+        if f.caveats is not None:
+            out.extend(f.caveats(q))
+    return out
 
 
 def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]:
@@ -88,4 +102,6 @@ def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int =
         ranked = sorted((pair for pair in adds if pair[1] > 0), key=lambda pair: -pair[1])
         relaxations = [{"drop": name, "adds": n} for name, n in ranked]
     excluded = {name: counts[name] for name in FILTER_ORDER if counts.get(name)}
-    return Screening(rows=eligible, excluded=excluded, relaxations=relaxations)
+    return Screening(
+        rows=eligible, excluded=excluded, relaxations=relaxations, warnings=warnings(q)
+    )

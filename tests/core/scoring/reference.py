@@ -291,6 +291,30 @@ def relaxable_failures(t: Mapping[str, Any], c: Client, now: datetime) -> list[s
     return failed
 
 
+def reference_warnings(intake: Mapping[str, Any]) -> list[str]:
+    """What the match should warn about: must-haves with nothing to enforce, in person unplaced."""
+    c = Client(intake)
+    sources = {
+        "language": "languages",
+        "modality": "modalities",
+        "concerns": "concerns",
+        "identity": "identities",
+        "gender": "therapist_genders",
+        "faith": "faith",
+        "format": "formats",
+        "availability": "availability",
+        "cost": "max_fee or insurance",
+    }
+    out = [
+        f"must_have '{name}' ignored: no {sources[name]} given"
+        for name in RELAXABLE_FILTERS
+        if name in c.must_have and not c.gave(name)
+    ]
+    if "in_person" in c.formats and c.location is None:
+        out.append("formats 'in_person' given without a location: distance not checked")
+    return out
+
+
 def reference_match(
     profiles: Sequence[Mapping[str, Any]],
     intake: Mapping[str, Any],

@@ -241,8 +241,33 @@ def test_a_shared_identity_must_have_needs_a_member(weights: WeightSet) -> None:
     assert [r.therapist_id for r in shared.results] == ["member"]
 
 
-def test_a_must_have_without_a_preference_is_ignored(weights: WeightSet) -> None:
-    assert run([make_profile()], weights, must_have=["language", "faith"]).eligible == 1
+def test_a_must_have_without_a_preference_is_ignored_with_a_warning(weights: WeightSet) -> None:
+    outcome = run([make_profile()], weights, must_have=["language", "faith", "cost"])
+    assert outcome.eligible == 1
+    assert outcome.excluded == {}
+    assert outcome.warnings == [
+        "must_have 'language' ignored: no languages given",
+        "must_have 'faith' ignored: no faith given",
+        "must_have 'cost' ignored: no max_fee or insurance given",
+    ]
+    # With the preference given, the same must-have filters and nothing is said.
+    enforced = run([make_profile()], weights, must_have=["language"], languages=["fr"])
+    assert (enforced.eligible, enforced.warnings) == (0, [])
+
+
+def test_in_person_without_a_location_is_not_distance_checked_and_says_so(
+    weights: WeightSet,
+) -> None:
+    far = make_profile("far", formats=["in_person"], location={"lat": 37.77, "lon": -122.42})
+    outcome = run([far], weights, formats=["in_person"])
+    assert outcome.eligible == 1
+    assert outcome.results[0].features["format"] == 1.0  # full credit: distance unknown
+    assert outcome.warnings == [
+        "formats 'in_person' given without a location: distance not checked"
+    ]
+    placed = run([far], weights, formats=["in_person"], location={"lat": 34.1, "lon": -118.3})
+    assert (placed.eligible, placed.warnings) == (0, [])
+    assert run([far], weights, formats=["video"]).warnings == []
 
 
 # --- features --------------------------------------------------------------------------------

@@ -160,8 +160,11 @@ def intake(draw: st.DrawFn, known_ids: list[str]) -> dict[str, Any]:
         out["timezone"] = draw(st.sampled_from(ZONES))
     client = reference.Client(out)
     given_dims = [dim for dim in DIMENSIONS if client.gave(dim)]
-    if given_dims:
-        out["must_have"] = draw(st.lists(st.sampled_from(given_dims), unique=True, max_size=2))
+    # Mostly must-haves on stated preferences; sometimes any dimension (accepted, then ignored).
+    pool = given_dims if given_dims and draw(st.sampled_from([True, True, True, False])) else None
+    if pool or draw(st.booleans()):
+        chosen = st.sampled_from(pool or DIMENSIONS)
+        out["must_have"] = draw(st.lists(chosen, unique=True, max_size=2))
     return out
 
 
@@ -236,6 +239,7 @@ def test_engine_agrees_with_the_reference(case: dict[str, Any]) -> None:
     assert eligible_ids(index, case["intake"], now=case["now"]).tolist() == ref["eligible"]
     assert outcome.excluded == ref["excluded"]
     assert outcome.relaxations == ref["relaxations"]
+    assert outcome.warnings == reference.reference_warnings(case["intake"])
     engine_scores = {r.therapist_id: r.score for r in outcome.results}
     for result in outcome.results:
         assert abs(result.score - ref["scores"][result.therapist_id]) <= 1e-9

@@ -3,7 +3,7 @@
 Value: max_i d_i q_i, q = 1 for video or phone offered; in person within the radius
 (max_distance_km, default 30) q = 1 - 0.5 dist / radius, beyond it 0; q = 0.5 when the therapist
 lists no location (distance unknown: valued as at the radius edge). Without a client location
-distance cannot be checked: every in-person offer counts fully (q = 1).
+distance cannot be checked: every in-person offer counts fully (q = 1), and the match warns.
 A format the client cannot attend is never an option, so the format filter is always on.
 """
 
@@ -41,6 +41,7 @@ LONGITUDE = Number("lon", "location.lon", scale=math.pi / 180)
 EARTH_RADIUS_KM = 6371.0088
 # Distance inside the radius costs at most half of the in-person value.
 DISTANCE_PENALTY = 0.5
+NO_LOCATION_WARNING = "formats 'in_person' given without a location: distance not checked"
 
 
 def distance_km(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
@@ -115,6 +116,11 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     return said
 
 
+def caveats(q: ClientQuery) -> list[str]:
+    """In person without a client location: every in-person offer counts as near."""
+    return [NO_LOCATION_WARNING] if "in_person" in q.formats and q.location is None else []
+
+
 FEATURE = Feature(
     name="format",
     meaning=(
@@ -128,5 +134,6 @@ FEATURE = Feature(
     # Positive exactly when a listed format is offered (in person: within the radius).
     must_have=positive(compute),
     always_filter=True,
+    caveats=caveats,
     columns=(FORMATS, LATITUDE, LONGITUDE),
 )
