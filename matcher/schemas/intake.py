@@ -54,6 +54,7 @@ class IntakeSchema(Strict):
     max_fee = Number(load_default=None, allow_none=True, validate=validate.Range(0, 100_000))
     insurance = OpaqueCode(load_default=None, allow_none=True)
     style = fields.Nested(StyleSchema, load_default=dict, allow_none=True)
+    # A must-have without its preference is accepted and enforces nothing (the match warns).
     must_have = CodeList(MUST_HAVE_SOURCES, "must-have dimension", allow_none=True)
     exclude_therapists = fields.List(
         fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)),
@@ -71,20 +72,6 @@ class IntakeSchema(Strict):
     def _distance_needs_location(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("max_distance_km") is not None and not data.get("location"):
             raise ValidationError("Required when max_distance_km is given.", "location")
-
-    @validates_schema(skip_on_field_errors=False)
-    def _must_have_names_a_preference(self, data: dict[str, Any], **_: Any) -> None:
-        missing = [
-            name
-            for name in data.get("must_have") or ()
-            if name in MUST_HAVE_SOURCES
-            and not any(data.get(source) for source in MUST_HAVE_SOURCES[name])
-        ]
-        if missing:
-            sources = "; ".join(f"{n} needs {' or '.join(MUST_HAVE_SOURCES[n])}" for n in missing)
-            raise ValidationError(
-                f"Must-have without a preference to enforce ({sources}).", "must_have"
-            )
 
 
 def normalise(intake: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def as_document(outcome: Any, weights: Any, match_id: str | None) -> dict[str, A
             }
             for r in outcome.results
         ],
+        "warnings": outcome.warnings,
     }
 
 
