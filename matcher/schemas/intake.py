@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from matcher import vocabulary as vocab
+from matcher.core import scoring
 from matcher.schemas.common import Strict
 from matcher.schemas.fields import Code, CodeList, Number, OpaqueCode, StrictBoolean
 from matcher.schemas.profile import ID_ERROR, ID_PATTERN, StyleSchema, WindowSchema
 
-# must_have names -> the intake fields that state that preference.
-MUST_HAVE_SOURCES: dict[str, tuple[str, ...]] = {
-    "language": ("languages",),
-    "modality": ("modalities",),
-    "concerns": ("concerns",),
-    "identity": ("identities",),
-    "gender": ("therapist_genders",),
-    "faith": ("faith",),
-    "format": ("formats",),
-    "availability": ("availability",),
-    "cost": ("max_fee", "insurance"),
-}
+# must_have names -> the intake fields that state that preference, from the features' records.
+MUST_HAVE_SOURCES: Mapping[str, tuple[str, ...]] = scoring.MUST_HAVE_SOURCES
 
 
 class ClientLocationSchema(Strict):
@@ -62,6 +54,7 @@ class IntakeSchema(Strict):
     max_fee = Number(load_default=None, allow_none=True, validate=validate.Range(0, 100_000))
     insurance = OpaqueCode(load_default=None, allow_none=True)
     style = fields.Nested(StyleSchema, load_default=dict, allow_none=True)
+    # A must-have without its preference is accepted and enforces nothing (the match warns).
     must_have = CodeList(MUST_HAVE_SOURCES, "must-have dimension", allow_none=True)
     exclude_therapists = fields.List(
         fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)),
@@ -79,20 +72,6 @@ class IntakeSchema(Strict):
     def _distance_needs_location(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("max_distance_km") is not None and not data.get("location"):
             raise ValidationError("Required when max_distance_km is given.", "location")
-
-    @validates_schema(skip_on_field_errors=False)
-    def _must_have_names_a_preference(self, data: dict[str, Any], **_: Any) -> None:
-        missing = [
-            name
-            for name in data.get("must_have") or ()
-            if name in MUST_HAVE_SOURCES
-            and not any(data.get(source) for source in MUST_HAVE_SOURCES[name])
-        ]
-        if missing:
-            sources = "; ".join(f"{n} needs {' or '.join(MUST_HAVE_SOURCES[n])}" for n in missing)
-            raise ValidationError(
-                f"Must-have without a preference to enforce ({sources}).", "must_have"
-            )
 
 
 def normalise(intake: dict[str, Any]) -> dict[str, Any]:

@@ -76,3 +76,11 @@ class MatchResponseSchema(Schema):
     excluded = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     relaxations = fields.List(fields.Nested(RelaxationSchema), required=True)
     results = fields.List(fields.Nested(ResultSchema), required=True)
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Plain notes on parts of the intake the match could not use as said, "
+            "e.g. a must_have with no preference to enforce; empty when there are none"
+        },
+    )

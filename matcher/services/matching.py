@@ -236,4 +236,5 @@ def answer(outcome: MatchOutcome, weights: WeightSet, match_id: str | None) -> d
             }
             for r in outcome.results
         ],
+        "warnings": outcome.warnings,
     }

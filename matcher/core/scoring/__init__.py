@@ -11,16 +11,17 @@ from matcher.core.scoring.engine import (
     scores,
     top,
 )
+from matcher.core.scoring.feature import Feature, rank_discount
 from matcher.core.scoring.features import (
-    DEFAULT_RADIUS_KM,
     FEATURE_MEANINGS,
     FEATURES,
-    ClientQuery,
-    rank_discount,
+    MUST_HAVE_SOURCES,
+    REGISTRY,
 )
 from matcher.core.scoring.filters import FILTER_ORDER, MUST_HAVE_ORDER, RELAXABLE_FILTERS
 from matcher.core.scoring.index import PRIOR_ALLIANCE, TherapistIndex
-from matcher.core.scoring.reasons import explain
+from matcher.core.scoring.query import DEFAULT_RADIUS_KM, ClientQuery
+from matcher.core.scoring.reasons import Reason, explain
 from matcher.core.scoring.weights import WeightSet, load_default, models_dir
 
 __all__ = [
@@ -29,11 +30,15 @@ __all__ = [
     "FEATURE_MEANINGS",
     "FILTER_ORDER",
     "MUST_HAVE_ORDER",
+    "MUST_HAVE_SOURCES",
     "PRIOR_ALLIANCE",
+    "REGISTRY",
     "RELAXABLE_FILTERS",
     "ClientQuery",
     "Evaluation",
+    "Feature",
     "MatchOutcome",
+    "Reason",
     "Result",
     "TherapistIndex",
     "WeightSet",

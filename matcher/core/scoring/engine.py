@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.core.scoring.features import FEATURES, ClientQuery, feature_matrix
+from matcher.core.scoring.features import FEATURES, feature_matrix
 from matcher.core.scoring.filters import Screening, screen
 from matcher.core.scoring.index import Floats, Rows, TherapistIndex
-from matcher.core.scoring.reasons import explain
+from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.reasons import Reason, explain
 from matcher.core.scoring.weights import WeightSet
 
 
@@ -32,12 +33,13 @@ class Result:
 
 @dataclass(frozen=True)
 class MatchOutcome:
-    """Everything a match returns: counts from the filters and the ranked results."""
+    """Everything a match returns: counts from the filters, the ranked results, warnings."""
 
     eligible: int
     excluded: dict[str, int]
     relaxations: list[dict[str, Any]]
     results: list[Result]
+    warnings: list[str]  # plain notes on parts of the intake read differently than said
 
 
 def _instant(now: datetime | None) -> datetime:
@@ -87,12 +89,17 @@ class Evaluation:
         """The eligible therapists' ids, aligned with ``values`` and ``score``."""
         return self.index.ids[self.screening.rows]
 
+    def reasons(self, positions: Rows) -> list[list[Reason]]:
+        """The reasons for the eligible ``positions`` given, each naming its feature."""
+        rows = self.screening.rows[positions]
+        return explain(
+            self.index, self.query, rows, self.values[positions], self.weights, self.when
+        )
+
     def results(self, positions: Rows) -> list[Result]:
         """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
         rows = self.screening.rows[positions]
-        reasons = explain(
-            self.index, self.query, rows, self.values[positions], self.weights, self.when
-        )
+        reasons = self.reasons(positions)
         w = self.weights.vector()
         return [
             Result(
@@ -102,7 +109,7 @@ class Evaluation:
                 score=float(self.score[pos]),
                 contributions=dict(zip(FEATURES, (w * self.values[pos]).tolist(), strict=True)),
                 features=dict(zip(FEATURES, self.values[pos].tolist(), strict=True)),
-                reasons=reasons[rank - 1],
+                reasons=[reason.text for reason in reasons[rank - 1]],
             )
             for rank, (pos, row) in enumerate(
                 zip(positions.tolist(), rows.tolist(), strict=True), 1
@@ -116,6 +123,7 @@ class Evaluation:
             excluded=self.screening.excluded,
             relaxations=list(self.screening.relaxations),
             results=self.results(positions),
+            warnings=list(self.screening.warnings),
         )
 
 

@@ -1,41 +1,33 @@
 """Hard filters: who may be shown at all, each therapist counted under the first that removes it.
 
 Filters are constraints, never traded off against the score (product.md). The order is fixed:
-jurisdiction, capacity, age_group, excluded, format, then the client's must-haves in
-MUST_HAVE_ORDER. Format and the must-haves are relaxable: when too few therapists are left, the
-service says how many dropping each one would add.
+jurisdiction, capacity, age_group, excluded, then the features' filters in registry order: first
+those always on when their preference is given (format), then the client's must-haves. The
+features' filters are relaxable: when too few therapists are left, the service says how many
+dropping each one would add. A must-have naming a preference the client did not give filters
+nothing, and the match says so in its warnings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 
 import numpy as np
 
-from matcher.core.scoring import features as ft
-from matcher.core.scoring.features import ClientQuery
-from matcher.core.scoring.index import Bools, Rows, TherapistIndex
+from matcher.core.scoring.feature import Test
+from matcher.core.scoring.features import REGISTRY, Feature
+from matcher.core.scoring.index import Rows, TherapistIndex
+from matcher.core.scoring.query import ClientQuery
 
 FIXED_FILTERS: tuple[str, ...] = ("jurisdiction", "capacity", "age_group", "excluded")
-MUST_HAVE_ORDER: tuple[str, ...] = (
-    "language",
-    "modality",
-    "concerns",
-    "identity",
-    "gender",
-    "faith",
-    "availability",
-    "cost",
+_FILTERING: tuple[Feature, ...] = (
+    *(f for f in REGISTRY if f.always_filter),
+    *(f for f in REGISTRY if f.must_have is not None and not f.always_filter),
 )
-RELAXABLE_FILTERS: tuple[str, ...] = ("format", *MUST_HAVE_ORDER)
+MUST_HAVE_ORDER: tuple[str, ...] = tuple(f.name for f in _FILTERING if not f.always_filter)
+RELAXABLE_FILTERS: tuple[str, ...] = tuple(f.name for f in _FILTERING)
 FILTER_ORDER: tuple[str, ...] = FIXED_FILTERS + RELAXABLE_FILTERS
-# About one 50-minute session with a little slack.
-MIN_OVERLAP_MINUTES = 60
-
-Test = Callable[[TherapistIndex, ClientQuery, Rows, datetime], Bools]
 
 
 @dataclass(frozen=True)
@@ -45,47 +37,29 @@ class Screening:
     rows: Rows  # eligible rows, ascending (so in therapist-id order)
     excluded: dict[str, int]
     relaxations: list[dict[str, int | str]]
+    warnings: list[str]  # how the intake was read, where that differs from what it said
 
 
-def _positive(feature: ft.FeatureFunction) -> Test:
-    """A must-have that any non-zero value of its feature satisfies."""
-
-    def test(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
-        return feature(index, q, rows, now) > 0
-
-    return test
-
-
-def _identity(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
-    """Competent with one of the client's communities; a member of one if shared is asked."""
-    return ft.identity_hits(index, q, rows, shared=q.wants_shared_identity) > 0
+def active_relaxable(q: ClientQuery) -> tuple[tuple[str, Test], ...]:
+    """The relaxable filters this intake turns on, in filter order, with their tests."""
+    return tuple(
+        (f.name, f.must_have)
+        for f in _FILTERING
+        if f.must_have is not None and (f.always_filter or f.name in q.must_have) and f.gave(q)
+    )
 
 
-def _availability(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
-    """At least MIN_OVERLAP_MINUTES of the client's weekly times in common."""
-    return ft.overlap_minutes(index, q, rows, now) >= MIN_OVERLAP_MINUTES
-
-
-RELAXABLE_TESTS: Mapping[str, Test] = MappingProxyType(
-    {
-        # Format's value is positive exactly when a listed format is offered (in person: in range).
-        "format": _positive(ft.format_fit),
-        "language": _positive(ft.language),
-        "modality": _positive(ft.modality),
-        "concerns": _positive(ft.concerns),
-        "identity": _identity,
-        "gender": _positive(ft.gender),
-        "faith": _positive(ft.faith),
-        "availability": _availability,
-        "cost": _positive(ft.cost),
-    }
-)
-
-
-def active_relaxable(q: ClientQuery) -> tuple[str, ...]:
-    """The relaxable filters this intake turns on, in filter order."""
-    wanted = {"format"} | set(q.must_have)
-    return tuple(name for name in RELAXABLE_FILTERS if name in wanted and q.gave(name))
+def warnings(q: ClientQuery) -> list[str]:
+    """Plain notes on what the intake asked that the match could not do as said."""
+    out = [
+        f"must_have '{f.name}' ignored: no {' or '.join(f.intake_fields)} given"
+        for f in _FILTERING
+        if f.name in q.must_have and not f.gave(q)
+    ]
+    for f in REGISTRY:
+        if f.caveats is not None:
+            out.extend(f.caveats(q))
+    return out
 
 
 def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]:
@@ -94,7 +68,7 @@ def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]
     # Jurisdiction first (it removes the most), straight from the index's per-jurisdiction rows.
     rows = index.licensed_in(q.jurisdiction)
     counts["jurisdiction"] = len(index) - len(rows)
-    keep = index.accepting.take(rows) & (index.capacity.take(rows) > 0)
+    keep = index.column("accepting").take(rows) & (index.column("capacity").take(rows) > 0)
     counts["capacity"], rows = len(rows) - int(keep.sum()), rows[keep]
     if q.age_group is not None:
         keep = index.has("populations", q.age_group, rows)
@@ -109,12 +83,12 @@ def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]
 def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int = 0) -> Screening:
     """Apply every hard filter; suggest relaxations when fewer than ``limit`` remain."""
     rows, counts = _fixed(index, q)
-    names = active_relaxable(q)
-    passes = np.ones((len(names), len(rows)), dtype=np.bool_)
-    for i, name in enumerate(names):
-        passes[i] = RELAXABLE_TESTS[name](index, q, rows, now)
+    active = active_relaxable(q)
+    passes = np.ones((len(active), len(rows)), dtype=np.bool_)
+    for i, (_, test) in enumerate(active):
+        passes[i] = test(index, q, rows, now)
     alive = np.ones(len(rows), dtype=np.bool_)
-    for i, name in enumerate(names):
+    for i, (name, _) in enumerate(active):
         counts[name] = int((alive & ~passes[i]).sum())
         alive &= passes[i]
     eligible = rows[alive]
@@ -122,8 +96,12 @@ def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int =
     if len(eligible) < limit:
         # A therapist failing exactly one filter comes back when that filter is dropped.
         only_failure = (~passes).sum(axis=0) == 1
-        adds = [(name, int((~passes[i] & only_failure).sum())) for i, name in enumerate(names)]
+        adds = [
+            (name, int((~passes[i] & only_failure).sum())) for i, (name, _) in enumerate(active)
+        ]
         ranked = sorted((pair for pair in adds if pair[1] > 0), key=lambda pair: -pair[1])
         relaxations = [{"drop": name, "adds": n} for name, n in ranked]
     excluded = {name: counts[name] for name in FILTER_ORDER if counts.get(name)}
-    return Screening(rows=eligible, excluded=excluded, relaxations=relaxations)
+    return Screening(
+        rows=eligible, excluded=excluded, relaxations=relaxations, warnings=warnings(q)
+    )

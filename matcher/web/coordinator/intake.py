@@ -234,7 +234,10 @@ def form_context(form: Mapping[str, Any], errors: Mapping[str, list[str]]) -> di
 
 def _insurance_choices() -> list[tuple[str, str]]:
     listed = getattr(vocab, "INSURANCE", None)
-    codes = list(listed) if listed else services().matching.snapshot().index.tables.insurance.codes
+    tables = services().matching.snapshot().index.tables
+    codes = (
+        list(listed) if listed else list(tables["insurance"].codes if "insurance" in tables else ())
+    )
     return [(code, (listed or {}).get(code) or code.replace("_", " ").title()) for code in codes]
 
 

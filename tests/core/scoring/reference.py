@@ -1,43 +1,24 @@
 """A deliberately plain reference scorer: one therapist at a time, straight from the definitions.
 
 No numpy, no bitsets, no cleverness: each feature and filter is written the way the model card
-states it, so the fast engine can be checked against it. Also home to the small profile and
-intake factories the scoring tests share.
+states it, so the fast engine can be checked against it. Names and orders (the features, the
+filters) come from the registry; the definitions do not, on purpose: a second, plain writing of
+each feature is the check. A new feature needs its plain definition in DEFINITIONS (and in
+MUST_HAVE_TESTS if it filters), or the property tests fail on a KeyError. Also home to the small
+profile and intake factories the scoring tests share.
 """
 
 from __future__ import annotations
 
 import math
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-FEATURES = (
-    "modality",
-    "concerns",
-    "language",
-    "identity",
-    "faith",
-    "availability",
-    "format",
-    "gender",
-    "cost",
-    "style",
-    "alliance",
-)
+from matcher.core.scoring import FEATURES, FILTER_ORDER, RELAXABLE_FILTERS
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FIXED = ("jurisdiction", "capacity", "age_group", "excluded")
-MUST_HAVES = (
-    "language",
-    "modality",
-    "concerns",
-    "identity",
-    "gender",
-    "faith",
-    "availability",
-    "cost",
-)
 DEFAULT_RADIUS_KM = 30.0
 EARTH_RADIUS_KM = 6371.0088
 
@@ -140,7 +121,7 @@ class Client:
             "format": self.formats != [],
             "availability": self.windows != [],
             "cost": self.max_fee is not None or self.insurance is not None,
-        }.get(name, False)
+        }[name]
 
 
 def overlap(t: Mapping[str, Any], c: Client, now: datetime) -> int:
@@ -190,42 +171,101 @@ def best_ranked(wanted: list[Any], offered: list[Any]) -> float:
     return best
 
 
+def concerns_fit(t: Mapping[str, Any], c: Client) -> float:
+    """Rank-weighted share of the client's concerns the therapist lists."""
+    if not c.concerns:
+        return 0.0
+    top = 0.0
+    bottom = 0.0
+    for i, concern in enumerate(c.concerns):
+        if concern in (t.get("concerns") or []):
+            top += discount(i)
+        bottom += discount(i)
+    return top / bottom
+
+
+def identity_fit(t: Mapping[str, Any], c: Client) -> float:
+    """Competence with the client's communities, half of it shared ones when asked for."""
+    if not c.identities:
+        return 0.0
+    members = set(t.get("identities") or [])
+    known = members | set(t.get("competencies") or [])
+    competence = len([i for i in c.identities if i in known]) / len(c.identities)
+    shared = len([i for i in c.identities if i in members]) / len(c.identities)
+    return 0.5 * competence + 0.5 * shared if c.wants_shared else competence
+
+
+def availability_fit(t: Mapping[str, Any], c: Client, now: datetime) -> float:
+    """Overlap over min(2 hours, what the client gave), at most 1."""
+    client_minutes = 15 * len(local_slots(c.windows))
+    if not c.windows or client_minutes == 0:
+        return 0.0
+    return min(1.0, overlap(t, c, now) / min(120, client_minutes))
+
+
+def format_fit(t: Mapping[str, Any], c: Client) -> float:
+    """The best discounted format quality."""
+    best = 0.0
+    for i, fmt in enumerate(c.formats):
+        best = max(best, discount(i) * format_quality(t, c, fmt))
+    return best
+
+
+def style_fit(t: Mapping[str, Any], c: Client) -> float:
+    """1 - mean gap / 6 over the client's style dimensions."""
+    if not c.style:
+        return 0.0
+    theirs = t.get("style") or {}
+    gaps = [abs(v - (theirs.get(k) or 0)) for k, v in c.style.items()]
+    return 1.0 - (sum(gaps) / len(gaps)) / 6
+
+
+# Each feature's value for one therapist: (profile, client, instant, alliance records) -> [0, 1].
+Definition = Callable[[Mapping[str, Any], Client, datetime, Mapping[str, float]], float]
+DEFINITIONS: dict[str, Definition] = {
+    "modality": lambda t, c, now, a: best_ranked(c.modalities, t.get("modalities") or []),
+    "concerns": lambda t, c, now, a: concerns_fit(t, c),
+    "language": lambda t, c, now, a: best_ranked(c.languages, t.get("languages") or []),
+    "identity": lambda t, c, now, a: identity_fit(t, c),
+    "faith": lambda t, c, now, a: float(c.faith is not None and t.get("faith") == c.faith),
+    "availability": lambda t, c, now, a: availability_fit(t, c, now),
+    "format": lambda t, c, now, a: format_fit(t, c),
+    "gender": lambda t, c, now, a: best_ranked(c.genders, [t.get("gender")]),
+    "cost": lambda t, c, now, a: cost_fit(t, c),
+    "style": lambda t, c, now, a: style_fit(t, c),
+    "alliance": lambda t, c, now, a: a.get(t["id"], 0.5),
+}
+
+
 def features(
     t: Mapping[str, Any], c: Client, now: datetime, alliance: Mapping[str, float]
 ) -> dict[str, float]:
-    """The eleven feature values of one therapist for one client."""
-    f = dict.fromkeys(FEATURES, 0.0)
-    f["modality"] = best_ranked(c.modalities, t.get("modalities") or [])
-    if c.concerns:
-        top = 0.0
-        bottom = 0.0
-        for i, concern in enumerate(c.concerns):
-            if concern in (t.get("concerns") or []):
-                top += discount(i)
-            bottom += discount(i)
-        f["concerns"] = top / bottom
-    f["language"] = best_ranked(c.languages, t.get("languages") or [])
-    if c.identities:
-        members = set(t.get("identities") or [])
-        known = members | set(t.get("competencies") or [])
-        competence = len([i for i in c.identities if i in known]) / len(c.identities)
-        shared = len([i for i in c.identities if i in members]) / len(c.identities)
-        f["identity"] = 0.5 * competence + 0.5 * shared if c.wants_shared else competence
-    if c.faith is not None and t.get("faith") == c.faith:
-        f["faith"] = 1.0
-    client_minutes = 15 * len(local_slots(c.windows))
-    if c.windows and client_minutes > 0:
-        f["availability"] = min(1.0, overlap(t, c, now) / min(120, client_minutes))
-    for i, fmt in enumerate(c.formats):
-        f["format"] = max(f["format"], discount(i) * format_quality(t, c, fmt))
-    f["gender"] = best_ranked(c.genders, [t.get("gender")])
-    f["cost"] = cost_fit(t, c)
-    if c.style:
-        theirs = t.get("style") or {}
-        gaps = [abs(v - (theirs.get(k) or 0)) for k, v in c.style.items()]
-        f["style"] = 1.0 - (sum(gaps) / len(gaps)) / 6
-    f["alliance"] = alliance.get(t["id"], 0.5)
-    return f
+    """Every feature value of one therapist for one client, in FEATURES order."""
+    return {name: DEFINITIONS[name](t, c, now, alliance) for name in FEATURES}
+
+
+def identity_passes(t: Mapping[str, Any], c: Client) -> bool:
+    """Competent with one listed community (a member of one, when shared is asked)."""
+    members = set(t.get("identities") or [])
+    known = members | set(t.get("competencies") or [])
+    return any(i in (members if c.wants_shared else known) for i in c.identities)
+
+
+# Each relaxable filter: does one therapist pass it? (profile, client, instant) -> bool.
+MustHave = Callable[[Mapping[str, Any], Client, datetime], bool]
+MUST_HAVE_TESTS: dict[str, MustHave] = {
+    "format": lambda t, c, now: any(format_quality(t, c, fmt) > 0 for fmt in c.formats),
+    "language": lambda t, c, now: any(x in (t.get("languages") or []) for x in c.languages),
+    "modality": lambda t, c, now: any(x in (t.get("modalities") or []) for x in c.modalities),
+    "concerns": lambda t, c, now: any(x in (t.get("concerns") or []) for x in c.concerns),
+    "identity": lambda t, c, now: identity_passes(t, c),
+    "gender": lambda t, c, now: t.get("gender") in c.genders,
+    "faith": lambda t, c, now: t.get("faith") == c.faith,
+    "availability": lambda t, c, now: overlap(t, c, now) >= 60,
+    "cost": lambda t, c, now: cost_fit(t, c) > 0,
+}
+# Filters on whenever their preference is given, must-have or not.
+ALWAYS_ON = ("format",)
 
 
 def fixed_failure(t: Mapping[str, Any], c: Client) -> str | None:
@@ -244,32 +284,35 @@ def fixed_failure(t: Mapping[str, Any], c: Client) -> str | None:
 def relaxable_failures(t: Mapping[str, Any], c: Client, now: datetime) -> list[str]:
     """Every relaxable filter this therapist fails, in filter order."""
     failed = []
-    if c.formats and not any(format_quality(t, c, fmt) > 0 for fmt in c.formats):
-        failed.append("format")
-    for name in MUST_HAVES:
-        if name not in c.must_have or not c.gave(name):
-            continue
-        if name == "language":
-            ok = any(code in (t.get("languages") or []) for code in c.languages)
-        elif name == "modality":
-            ok = any(code in (t.get("modalities") or []) for code in c.modalities)
-        elif name == "concerns":
-            ok = any(code in (t.get("concerns") or []) for code in c.concerns)
-        elif name == "identity":
-            members = set(t.get("identities") or [])
-            known = members | set(t.get("competencies") or [])
-            ok = any(i in (members if c.wants_shared else known) for i in c.identities)
-        elif name == "gender":
-            ok = t.get("gender") in c.genders
-        elif name == "faith":
-            ok = t.get("faith") == c.faith
-        elif name == "availability":
-            ok = overlap(t, c, now) >= 60
-        else:
-            ok = cost_fit(t, c) > 0
-        if not ok:
+    for name in RELAXABLE_FILTERS:
+        on = name in ALWAYS_ON or name in c.must_have
+        if on and c.gave(name) and not MUST_HAVE_TESTS[name](t, c, now):
             failed.append(name)
     return failed
+
+
+def reference_warnings(intake: Mapping[str, Any]) -> list[str]:
+    """What the match should warn about: must-haves with nothing to enforce, in person unplaced."""
+    c = Client(intake)
+    sources = {
+        "language": "languages",
+        "modality": "modalities",
+        "concerns": "concerns",
+        "identity": "identities",
+        "gender": "therapist_genders",
+        "faith": "faith",
+        "format": "formats",
+        "availability": "availability",
+        "cost": "max_fee or insurance",
+    }
+    out = [
+        f"must_have '{name}' ignored: no {sources[name]} given"
+        for name in RELAXABLE_FILTERS
+        if name in c.must_have and not c.gave(name)
+    ]
+    if "in_person" in c.formats and c.location is None:
+        out.append("formats 'in_person' given without a location: distance not checked")
+    return out
 
 
 def reference_match(
@@ -304,7 +347,7 @@ def reference_match(
             score = score + weights[name] * f[name]
         scored.append((score, t["id"], f))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    order = ["jurisdiction", "capacity", "age_group", "excluded", "format", *MUST_HAVES]
+    order = FILTER_ORDER
     relaxations: list[dict[str, Any]] = []
     if len(scored) < limit:
         for name in order:

@@ -241,8 +241,33 @@ def test_a_shared_identity_must_have_needs_a_member(weights: WeightSet) -> None:
     assert [r.therapist_id for r in shared.results] == ["member"]
 
 
-def test_a_must_have_without_a_preference_is_ignored(weights: WeightSet) -> None:
-    assert run([make_profile()], weights, must_have=["language", "faith"]).eligible == 1
+def test_a_must_have_without_a_preference_is_ignored_with_a_warning(weights: WeightSet) -> None:
+    outcome = run([make_profile()], weights, must_have=["language", "faith", "cost"])
+    assert outcome.eligible == 1
+    assert outcome.excluded == {}
+    assert outcome.warnings == [
+        "must_have 'language' ignored: no languages given",
+        "must_have 'faith' ignored: no faith given",
+        "must_have 'cost' ignored: no max_fee or insurance given",
+    ]
+    # With the preference given, the same must-have filters and nothing is said.
+    enforced = run([make_profile()], weights, must_have=["language"], languages=["fr"])
+    assert (enforced.eligible, enforced.warnings) == (0, [])
+
+
+def test_in_person_without_a_location_is_not_distance_checked_and_says_so(
+    weights: WeightSet,
+) -> None:
+    far = make_profile("far", formats=["in_person"], location={"lat": 37.77, "lon": -122.42})
+    outcome = run([far], weights, formats=["in_person"])
+    assert outcome.eligible == 1
+    assert outcome.results[0].features["format"] == 1.0  # full credit: distance unknown
+    assert outcome.warnings == [
+        "formats 'in_person' given without a location: distance not checked"
+    ]
+    placed = run([far], weights, formats=["in_person"], location={"lat": 34.1, "lon": -118.3})
+    assert (placed.eligible, placed.warnings) == (0, [])
+    assert run([far], weights, formats=["video"]).warnings == []
 
 
 # --- features --------------------------------------------------------------------------------
@@ -417,104 +442,7 @@ def test_the_match_instant_defaults_to_now(weights: WeightSet) -> None:
     )
 
 
-# --- reasons ---------------------------------------------------------------------------------
-
-
-def test_reasons_name_what_fits_then_the_gaps(weights: WeightSet) -> None:
-    ana = make_profile(
-        "ana",
-        modalities=["ipt", "cbt"],
-        languages=["en", "es"],
-        identities=["latinx"],
-        concerns=["depression", "anxiety"],
-        insurance=["aetna"],
-        availability=[{"day": "tue", "start": "17:00", "end": "20:00"}],
-    )
-    outcome = run(
-        [ana],
-        weights,
-        modalities=["cbt", "ipt"],
-        languages=["es", "en"],
-        identities=["latinx"],
-        concerns=["depression", "anxiety"],
-        timezone="America/Los_Angeles",
-        availability=[{"day": "tue", "start": "18:00", "end": "21:00"}],
-        insurance="aetna",
-        formats=["video"],
-    )
-    reasons = outcome.results[0].reasons
-    assert len(reasons) <= 6
-    assert "Offers CBT, your first choice" in reasons
-    assert "Speaks Spanish" in reasons
-    assert "Shares your identity: Latinx" in reasons
-    assert reasons[0] == "Speaks Spanish"  # the largest contribution comes first
-
-
-def test_reasons_cover_time_place_and_money(weights: WeightSet) -> None:
-    bob = make_profile(
-        "bob",
-        modalities=["psychodynamic"],
-        languages=["en"],
-        formats=["in_person"],
-        location={"lat": 34.05, "lon": -118.24},
-        fee={"amount": 150, "currency": "USD", "sliding_scale_min": 90},
-        competencies=["lgbtq"],
-    )
-    outcome = run(
-        [bob],
-        weights,
-        modalities=["cbt", "ipt"],
-        languages=["es", "en"],
-        identities=["lgbtq"],
-        formats=["in_person"],
-        location={"lat": 34.07, "lon": -118.20},
-        max_fee=100,
-        timezone="America/New_York",
-        availability=[{"day": "tue", "start": "17:00", "end": "18:00"}],
-    )
-    reasons = outcome.results[0].reasons
-    assert "Experienced with LGBTQ+ clients" in reasons
-    assert "In person, 4 km away" in reasons
-    assert "Fee $150 is above your $100 limit; sliding scale from $90" in reasons
-    gaps = reasons[-2:]
-    assert gaps == ["Does not speak Spanish", "Does not offer CBT or IPT"]
-
-
-def test_reasons_say_when_times_do_or_do_not_fit(weights: WeightSet) -> None:
-    therapist = make_profile(availability=[{"day": "tue", "start": "17:00", "end": "20:00"}])
-    zone = {"timezone": "America/Los_Angeles"}
-    fits = run(
-        [therapist],
-        weights,
-        availability=[{"day": "tue", "start": "18:00", "end": "21:00"}],
-        **zone,
-    )
-    assert "Available Tue 18:00\u201320:00 your time" in fits.results[0].reasons
-    misses = run(
-        [therapist],
-        weights,
-        availability=[{"day": "wed", "start": "18:00", "end": "21:00"}],
-        **zone,
-    )
-    assert "No availability in the times you gave" in misses.results[0].reasons
-    # 20:00-23:00 in New York is 17:00-20:00 in Los Angeles (both on summer time at NOW).
-    new_york = make_profile(
-        timezone="America/New_York",
-        availability=[{"day": "tue", "start": "20:00", "end": "23:00"}],
-    )
-    later = run(
-        [new_york],
-        weights,
-        availability=[{"day": "tue", "start": "16:00", "end": "21:00"}],
-        **zone,
-    )
-    assert "Available Tue 17:00\u201320:00 your time" in later.results[0].reasons
-
-
-def test_no_preferences_no_reasons_beyond_the_record(weights: WeightSet) -> None:
-    index = TherapistIndex.build([make_profile("t-1")]).with_alliance({"t-1": 0.9})
-    reasons = match(index, make_intake(), weights, now=NOW).results[0].reasons
-    assert reasons == ["Past clients rated their first sessions with this therapist highly"]
+# --- scores are plain floats -------------------------------------------------------------
 
 
 def test_scores_are_not_rounded(weights: WeightSet) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher.core.scoring import PRIOR_ALLIANCE, TherapistIndex, load_default, match
-from matcher.core.scoring.index import (
+from matcher.core.scoring.week import (
     MASK_WORDS,
     clock_minutes,
     mask_words,
@@ -50,7 +50,7 @@ def test_code_sets_are_bitsets_readable_per_code() -> None:
     )
     index = TherapistIndex.build([profile])
     row = rows_of(index)
-    assert index.languages.shape == (1, 3)
+    assert index.column("languages").shape == (1, 3)
     assert index.has("languages", "zu", row).tolist() == [True]
     assert index.has("languages", "es", row).tolist() == [False]
     assert index.has("modalities", "emdr", row).tolist() == [True]
@@ -71,7 +71,7 @@ def test_missing_populations_mean_adults() -> None:
 def test_unknown_codes_get_new_bits() -> None:
     plans = [f"plan_{i}" for i in range(70)]
     index = TherapistIndex.build([make_profile(insurance=plans)])
-    assert index.insurance.shape == (1, 2)
+    assert index.column("insurance").shape == (1, 2)
     assert index.has("insurance", "plan_69", rows_of(index)).tolist() == [True]
     assert index.has("insurance", "plan_70", rows_of(index)).tolist() == [False]
 
@@ -87,23 +87,22 @@ def test_scalars_and_missing_values() -> None:
     )
     bare = make_profile("t-2", gender=None, faith=None, fee=None, style=None, location=None)
     index = TherapistIndex.build([with_all, bare])
-    assert index.fee[0] == 150 and index.sliding[0] == 90
-    assert math.isnan(index.fee[1]) and math.isnan(index.sliding[0 + 1])
-    assert index.gender.tolist() == [index.tables.genders.position["man"], -1]
-    assert index.faith.tolist() == [index.tables.faiths.position["jewish"], -1]
-    assert index.lat[0] == pytest.approx(math.pi / 4)
-    assert math.isnan(index.lat[1])
-    assert index.style[0].tolist() == [-2, 0, 0, 0]
-    assert index.style_given[0].tolist() == [True, False, False, False]
+    assert index.column("fee")[0] == 150 and index.column("sliding")[0] == 90
+    assert math.isnan(index.column("fee")[1]) and math.isnan(index.column("sliding")[1])
+    assert index.code("gender", 0) == "man" and index.code("gender", 1) is None
+    assert index.code("faith", 0) == "jewish" and index.code("faith", 1) is None
+    assert index.column("lat")[0] == pytest.approx(math.pi / 4)
+    assert math.isnan(index.column("lat")[1])
+    assert index.column("style")[0].tolist() == [-2, 0, 0, 0]  # unrated dimensions are 0
     assert index.alliance.tolist() == [PRIOR_ALLIANCE, PRIOR_ALLIANCE]
 
 
 def test_arrays_are_read_only() -> None:
     index = TherapistIndex.build([make_profile()])
     with pytest.raises(ValueError, match="read-only"):
-        index.fee[0] = 1.0
+        index.column("fee")[0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
-        index.availability[0, 0] = 0
+        index.column("availability")[0, 0] = 0
 
 
 def test_week_masks_count_whole_quarter_hours() -> None:
@@ -131,9 +130,9 @@ def test_rotation_wraps_the_week_and_words_round_trip() -> None:
 def test_availability_is_stored_in_local_time() -> None:
     profile = make_profile(availability=[{"day": "mon", "start": "00:00", "end": "01:00"}])
     index = TherapistIndex.build([profile])
-    assert index.availability.shape == (1, MASK_WORDS)
-    assert words_mask(index.availability[0]) == 0b1111
-    assert index.tables.timezones.codes[index.timezone[0]] == "America/Los_Angeles"
+    assert index.column("availability").shape == (1, MASK_WORDS)
+    assert words_mask(index.column("availability")[0]) == 0b1111
+    assert index.code("timezone", 0) == "America/Los_Angeles"
 
 
 def test_with_changes_adds_replaces_and_removes_without_touching_the_old_index() -> None:
@@ -165,10 +164,10 @@ def test_with_changes_widens_code_tables() -> None:
     old = TherapistIndex.build([make_profile("t-1", insurance=["aetna"])])
     plans = [f"plan_{i}" for i in range(80)]
     new = old.with_changes([make_profile("t-2", insurance=plans)])
-    assert new.insurance.shape == (2, 2)
+    assert new.column("insurance").shape == (2, 2)
     assert new.has("insurance", "aetna", rows_of(new)).tolist() == [True, False]
     assert new.has("insurance", "plan_79", rows_of(new)).tolist() == [False, True]
-    assert old.insurance.shape == (1, 1)
+    assert old.column("insurance").shape == (1, 1)
 
 
 def test_changes_match_a_fresh_build() -> None:

@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 
 from matcher.core.scoring import (
     FEATURES,
+    MUST_HAVE_SOURCES,
+    REGISTRY,
     TherapistIndex,
     WeightSet,
     eligible_ids,
+    evaluate,
     feature_values,
     match,
+    top,
 )
+from matcher.core.scoring.feature import Kind
 from tests.core.scoring import reference
 
 # Most clients and therapists are in California, so most directories have candidates.
@@ -45,27 +50,8 @@ ZONES = [
 ]
 # Points 0-250 km apart around Los Angeles, so radii of 5-100 km cut through them.
 POINTS = [(34.05, -118.24), (34.10, -118.30), (34.20, -118.50), (33.90, -118.10), (34.60, -118.9)]
-DIMENSIONS = [
-    "language",
-    "modality",
-    "concerns",
-    "identity",
-    "gender",
-    "faith",
-    "format",
-    "availability",
-    "cost",
-]
-INTAKE_KEYS = {
-    "language": "languages",
-    "modality": "modalities",
-    "concerns": "concerns",
-    "identity": "identities",
-    "gender": "therapist_genders",
-    "faith": "faith",
-    "format": "formats",
-    "availability": "availability",
-}
+# Every dimension a must-have may name.
+DIMENSIONS = list(MUST_HAVE_SOURCES)
 
 
 def ordered(codes: list[str], max_size: int = 3) -> st.SearchStrategy[list[str]]:
@@ -172,21 +158,21 @@ def intake(draw: st.DrawFn, known_ids: list[str]) -> dict[str, Any]:
             out[key] = draw(strategy)
     if out.get("availability"):  # the API guarantees a zone with availability
         out["timezone"] = draw(st.sampled_from(ZONES))
-    given_dims = [
-        dim
-        for dim in DIMENSIONS
-        if (dim == "cost" and (out.get("max_fee") is not None or out.get("insurance")))
-        or out.get(INTAKE_KEYS.get(dim, ""))
-    ]
-    if given_dims:
-        out["must_have"] = draw(st.lists(st.sampled_from(given_dims), unique=True, max_size=2))
+    client = reference.Client(out)
+    given_dims = [dim for dim in DIMENSIONS if client.gave(dim)]
+    # Mostly must-haves on stated preferences; sometimes any dimension (accepted, then ignored).
+    pool = given_dims if given_dims and draw(st.sampled_from([True, True, True, False])) else None
+    if pool or draw(st.booleans()):
+        chosen = st.sampled_from(pool or DIMENSIONS)
+        out["must_have"] = draw(st.lists(chosen, unique=True, max_size=2))
     return out
 
 
 @st.composite
 def weight_set(draw: st.DrawFn) -> WeightSet:
     """Any valid model: non-negative weights with intercept + sum <= 1."""
-    raw = draw(st.lists(st.integers(0, 1000), min_size=12, max_size=12))
+    size = len(FEATURES) + 1  # the intercept and one weight per feature
+    raw = draw(st.lists(st.integers(0, 1000), min_size=size, max_size=size))
     raw[0] += 1  # never all zero
     scale = draw(st.floats(0.1, 1)) / sum(raw)
     return WeightSet(
@@ -253,6 +239,7 @@ def test_engine_agrees_with_the_reference(case: dict[str, Any]) -> None:
     assert eligible_ids(index, case["intake"], now=case["now"]).tolist() == ref["eligible"]
     assert outcome.excluded == ref["excluded"]
     assert outcome.relaxations == ref["relaxations"]
+    assert outcome.warnings == reference.reference_warnings(case["intake"])
     engine_scores = {r.therapist_id: r.score for r in outcome.results}
     for result in outcome.results:
         assert abs(result.score - ref["scores"][result.therapist_id]) <= 1e-9
@@ -349,7 +336,6 @@ def test_contributions_add_up_to_the_score(case: dict[str, Any]) -> None:
         assert list(result.contributions) == list(FEATURES)
         assert abs(w.intercept + sum(result.contributions.values()) - result.score) <= 1e-6
         assert -1e-12 <= result.score <= 1 + 1e-9
-        assert len(result.reasons) <= 6
 
 
 @SETTINGS
@@ -367,3 +353,29 @@ def test_relaxations_are_what_dropping_the_filter_adds(case: dict[str, Any]) -> 
         relaxed["must_have"] = [m for m in relaxed.get("must_have", []) if m != hint["drop"]]
         wider = match(index, relaxed, case["weights"], limit=case["limit"], now=case["now"])
         assert wider.eligible == outcome.eligible + hint["adds"]
+
+
+@SETTINGS
+@given(scenario())
+def test_reasons_name_every_feature_that_counted_and_every_unmet_preference(
+    case: dict[str, Any],
+) -> None:
+    w = case["weights"]
+    index = TherapistIndex.build(case["profiles"], alliance=case["alliance"])
+    evaluation = evaluate(index, case["intake"], w, limit=case["limit"], now=case["now"])
+    positions = top(evaluation.score, case["limit"])
+    stated = {f.name for f in REGISTRY if f.gave(evaluation.query)}
+    for position, reasons in zip(positions, evaluation.reasons(positions), strict=True):
+        values = dict(zip(FEATURES, evaluation.values[position].tolist(), strict=True))
+        counted = {name for name, value in values.items() if w.weights[name] * value != 0}
+        named = {r.feature for r in reasons}
+        assert counted <= named
+        assert named <= stated  # nothing said about what the client did not ask
+        unmet = {name for name in stated if values[name] == 0}
+        assert unmet <= {r.feature for r in reasons if r.kind is Kind.GAP}
+        # Fits, then neutral notes, then gaps; short sentences, each said once.
+        assert [r.kind for r in reasons] == sorted(r.kind for r in reasons)
+        texts = [r.text for r in reasons]
+        assert len(set(texts)) == len(texts)
+        assert all(text[0].isupper() and len(text) <= 120 for text in texts)
+        event(f"reasons: {min(len(texts), 8)}")

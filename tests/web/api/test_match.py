@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from matcher.config import Settings
 from matcher.core.scoring import FEATURES
+from matcher.schemas.match import MatchResponseSchema
 
 Headers = dict[str, str]
 
@@ -78,6 +79,8 @@ def test_contract_example_on_demo_directory(demo_client: FlaskClient, demo_admin
         assert "video" in profile["formats"]
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
+    assert body["warnings"] == []  # always present; nothing to say about this intake
+    assert MatchResponseSchema().validate(body) == {}
 
 
 def test_minimal_intake_needs_only_jurisdiction(
@@ -135,7 +138,7 @@ def test_validation_names_fields(client: FlaskClient, admin: Headers) -> None:
         "intake": {
             "age_group": "toddlers",
             "languages": ["en", "en"],
-            "must_have": ["gender"],
+            "must_have": ["gender", "charisma"],
             "availability": [{"day": "tue", "start": "18:00", "end": "17:00"}],
         },
         "limit": 51,
@@ -148,7 +151,7 @@ def test_validation_names_fields(client: FlaskClient, admin: Headers) -> None:
         "intake.jurisdiction",
         "intake.age_group",
         "intake.languages",
-        "intake.must_have",
+        "intake.must_have[1]",
         "intake.availability[0].end",
         "intake.timezone",
         "limit",
@@ -226,3 +229,77 @@ def test_hard_filters_never_traded_off(
     ).json
     assert [r["therapist_id"] for r in body["results"]] == ["t-ok"]
     assert body["excluded"] == {"jurisdiction": 1, "capacity": 1, "age_group": 1, "excluded": 1}
+
+
+def test_a_must_have_without_a_preference_is_accepted_with_a_warning(
+    client: FlaskClient, admin: Headers, make_profile: Callable[..., dict[str, Any]]
+) -> None:
+    client.put("/api/v1/therapists/t-1", headers=admin, json=make_profile(id="t-1"))
+    intake = {"jurisdiction": "US-CA", "must_have": ["language", "cost"], "formats": ["video"]}
+    response = client.post("/api/v1/match", headers=admin, json={"intake": intake})
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["eligible"], body["excluded"]) == (1, {})
+    assert body["warnings"] == [
+        "must_have 'language' ignored: no languages given",
+        "must_have 'cost' ignored: no max_fee or insurance given",
+    ]
+    assert MatchResponseSchema().validate(body) == {}
+
+
+def test_in_person_without_a_location_is_accepted_with_a_warning(
+    client: FlaskClient, admin: Headers, make_profile: Callable[..., dict[str, Any]]
+) -> None:
+    far_away = make_profile(
+        id="t-far", formats=["in_person"], location={"lat": 37.77, "lon": -122.42}
+    )
+    client.put("/api/v1/therapists/t-far", headers=admin, json=far_away)
+    body = client.post(
+        "/api/v1/match",
+        headers=admin,
+        json={"intake": {"jurisdiction": "US-CA", "formats": ["in_person"]}},
+    ).json
+    assert [r["therapist_id"] for r in body["results"]] == ["t-far"]
+    assert "Offers in-person sessions" in body["results"][0]["reasons"]
+    assert body["warnings"] == [
+        "formats 'in_person' given without a location: distance not checked"
+    ]
+    placed = client.post(
+        "/api/v1/match",
+        headers=admin,
+        json={
+            "intake": {
+                "jurisdiction": "US-CA",
+                "formats": ["in_person"],
+                "location": {"lat": 34.1, "lon": -118.3},
+            }
+        },
+    ).json
+    assert (placed["eligible"], placed["warnings"]) == (0, [])
+
+
+def test_reasons_name_every_feature_that_counted(
+    client: FlaskClient, admin: Headers, make_profile: Callable[..., dict[str, Any]]
+) -> None:
+    canadian_fee = {"amount": 120, "currency": "CAD", "sliding_scale_min": None}
+    client.put(
+        "/api/v1/therapists/t-1", headers=admin, json=make_profile(id="t-1", fee=canadian_fee)
+    )
+    intake = {
+        "jurisdiction": "US-CA",
+        "therapist_genders": ["woman"],
+        "style": {"directiveness": 1},
+        "formats": ["video"],
+        "max_fee": 150,
+    }
+    body = client.post("/api/v1/match", headers=admin, json={"intake": intake}).json
+    result = body["results"][0]
+    counted = {name for name, value in result["contributions"].items() if value}
+    assert counted == {"format", "cost", "style", "gender", "alliance"}
+    assert result["reasons"] == [
+        "Offers video sessions",
+        "Fee CA$120 is within your CA$150 limit",
+        "Therapy style close to what you asked for",
+        "A woman, as you asked",
+        "Early-alliance record about average (where new therapists start)",
+    ]

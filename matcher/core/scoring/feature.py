@@ -1,0 +1,121 @@
+"""A match feature as one record: what it means, its value, its reasons and its hard filter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.core.scoring.columns import Bools, Column, Floats, Rows
+from matcher.core.scoring.query import ClientQuery
+
+if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
+    from matcher.core.scoring.index import TherapistIndex
+
+# The feature's value, in [0, 1], for each of ``rows``.
+Compute = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Floats]
+# Whether each of ``rows`` passes the feature's hard filter.
+Test = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Bools]
+
+
+class Kind(IntEnum):
+    """What a sentence says about a result; reasons list fits, then notes, then gaps."""
+
+    FIT = 0
+    NOTE = 1  # a neutral fact that still counted (an average alliance record)
+    GAP = 2
+
+
+class Said(NamedTuple):
+    """One plain sentence about one result (a tuple: a match makes about a hundred)."""
+
+    kind: Kind
+    text: str
+
+
+def fit(text: str) -> Said:
+    """Something that fits what the client asked for."""
+    return Said(Kind.FIT, text)
+
+
+def note(text: str) -> Said:
+    """A neutral fact that counted in the score."""
+    return Said(Kind.NOTE, text)
+
+
+def gap(text: str) -> Said:
+    """Something the client asked for and this therapist does not offer."""
+    return Said(Kind.GAP, text)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The results being explained: the index, the client, their rows and the match instant."""
+
+    index: TherapistIndex
+    query: ClientQuery
+    rows: Rows
+    now: datetime
+
+
+# Sentences for each shown row, given the feature's values for them.
+Explain = Callable[[Shown, Floats], list[Sequence[Said]]]
+ExplainOne = Callable[[Shown, int, float], Sequence[Said]]
+
+
+def per_row(one: ExplainOne) -> Explain:
+    """An explainer of every shown row, from one that explains a single row."""
+
+    def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
+        pairs = zip(shown.rows.tolist(), values.tolist(), strict=True)
+        return [one(shown, row, value) for row, value in pairs]
+
+    return explain
+
+
+def positive(compute: Compute) -> Test:
+    """A hard filter that any non-zero value of the feature satisfies."""
+
+    def test(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+        return np.asarray(compute(index, q, rows, now) > 0, np.bool_)
+
+    return test
+
+
+def rank_discount(i: int) -> float:
+    """Weight of the client's i-th choice (from 0): 1, 0.75, 0.5, then 0.25 for the rest."""
+    return max(0.25, 1.0 - 0.25 * i)
+
+
+def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
+    """max_i d_i * hit_i over the client's ordered choices."""
+    out = np.zeros(size)
+    for i, hit in enumerate(hits):
+        out = np.maximum(out, rank_discount(i) * hit)
+    return out
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One match feature, whole: everything the engine, filters, reasons and intake need."""
+
+    name: str
+    meaning: str  # one sentence, shown in the API documentation
+    compute: Compute
+    explain: Explain
+    # Whether the client stated this preference; None: not a preference, it always counts.
+    given: Callable[[ClientQuery], bool] | None = None
+    intake_fields: tuple[str, ...] = ()  # the intake fields that state the preference
+    must_have: Test | None = None  # the hard filter when the client names it in must_have
+    always_filter: bool = False  # the hard filter applies whenever the preference is given
+    caveats: Callable[[ClientQuery], list[str]] | None = None  # how an intake was read, said
+    columns: tuple[Column, ...] = ()  # the profile data the index keeps for this feature
+
+    def gave(self, q: ClientQuery) -> bool:
+        """Whether the client stated this preference (always, for a non-preference)."""
+        return self.given is None or self.given(q)

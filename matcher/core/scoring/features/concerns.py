@@ -1,0 +1,72 @@
+"""Concerns: the share of the client's concerns the therapist lists, weighted by rank.
+
+Value: sum_i d_i [lists c_i] / sum_i d_i: every concern counts, earlier ones more.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher import vocabulary as vocab
+from matcher.core.scoring.columns import CodeSet, Floats, Rows, Table
+from matcher.core.scoring.feature import (
+    Feature,
+    Said,
+    Shown,
+    fit,
+    gap,
+    per_row,
+    positive,
+    rank_discount,
+)
+from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.wording import listing, lower_first
+
+if TYPE_CHECKING:
+    from matcher.core.scoring.index import TherapistIndex
+
+CONCERNS = CodeSet("concerns", "concerns", Table("concerns", tuple(vocab.CONCERNS)))
+
+
+@functools.cache  # labels are fixed; reasons ask for them for every result
+def label(code: str) -> str:
+    """A concern's label as it reads mid-sentence."""
+    return lower_first(vocab.CONCERNS.get(code, code.replace("_", " ")))
+
+
+def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+    """sum_i d_i * [lists concern i] / sum_i d_i."""
+    hits = np.zeros(len(rows))
+    total = 0.0
+    for i, concern in enumerate(q.concerns):
+        hits = hits + rank_discount(i) * index.has("concerns", concern, rows)
+        total += rank_discount(i)
+    return hits / total if q.concerns else hits
+
+
+def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
+    """The concerns the therapist works with, and the ones they do not list."""
+    listed = [shown.index.lists("concerns", row, c) for c in shown.query.concerns]
+    found = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if ok]
+    missing = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if not ok]
+    said = [fit(f"Works with {listing(found)}")] if found else []
+    if missing:
+        said.append(gap(f"Does not list {listing(missing, 'or')} among their focus areas"))
+    return said
+
+
+FEATURE = Feature(
+    name="concerns",
+    meaning="Share of the client's concerns the therapist lists, weighted by rank.",
+    compute=compute,
+    explain=per_row(explain),
+    given=lambda q: bool(q.concerns),
+    intake_fields=("concerns",),
+    must_have=positive(compute),
+    columns=(CONCERNS,),
+)

@@ -1,0 +1,139 @@
+"""Format: offers a session format the client can attend; in person, nearer is better.
+
+Value: max_i d_i q_i, q = 1 for video or phone offered; in person within the radius
+(max_distance_km, default 30) q = 1 - 0.5 dist / radius, beyond it 0; q = 0.5 when the therapist
+lists no location (distance unknown: valued as at the radius edge). Without a client location
+distance cannot be checked: every in-person offer counts fully (q = 1), and the match warns.
+A format the client cannot attend is never an option, so the format filter is always on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher import vocabulary as vocab
+from matcher.core.scoring.columns import CodeSet, Floats, Number, Rows, Table
+from matcher.core.scoring.feature import (
+    Feature,
+    Said,
+    Shown,
+    best_ranked,
+    fit,
+    gap,
+    positive,
+    rank_discount,
+)
+from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.wording import ordinal
+
+if TYPE_CHECKING:
+    from matcher.core.scoring.index import TherapistIndex
+
+FORMATS = CodeSet("formats", "formats", Table("formats", tuple(vocab.FORMATS)))
+LATITUDE = Number("lat", "location.lat", scale=math.pi / 180)  # radians, NaN without a location
+LONGITUDE = Number("lon", "location.lon", scale=math.pi / 180)
+
+EARTH_RADIUS_KM = 6371.0088
+# Distance inside the radius costs at most half of the in-person value.
+DISTANCE_PENALTY = 0.5
+NO_LOCATION_WARNING = "formats 'in_person' given without a location: distance not checked"
+
+
+def distance_km(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+    """Great-circle (haversine) distance to the client, NaN where either location is unknown."""
+    if q.location is None:
+        return np.full(len(rows), np.nan)
+    lat0, lon0 = math.radians(q.location[0]), math.radians(q.location[1])
+    lat, lon = index.column("lat").take(rows), index.column("lon").take(rows)
+    a = np.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))), np.float64)
+
+
+def in_person_fit(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+    """1 - 0.5 * distance / radius within the radius, 0 beyond it or if not offered."""
+    offered = index.has("formats", "in_person", rows)
+    if q.location is None:
+        return offered.astype(np.float64)
+    dist = distance_km(index, q, rows)
+    known = ~np.isnan(dist)
+    near = known & (np.where(known, dist, np.inf) <= q.radius_km)
+    # Unknown distance (no therapist location): valued as if at the edge of the radius.
+    fit = np.where(near, 1.0 - DISTANCE_PENALTY * np.where(near, dist, 0.0) / q.radius_km, 0.0)
+    fit = np.where(known, fit, 1.0 - DISTANCE_PENALTY)
+    return np.where(offered, fit, 0.0)
+
+
+def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+    """max_i d_i * q_i: video or phone offered gives 1, in person decays with distance."""
+    hits = (
+        in_person_fit(index, q, rows)
+        if code == "in_person"
+        else index.has("formats", code, rows).astype(np.float64)
+        for code in q.formats
+    )
+    return best_ranked(hits, len(rows))
+
+
+def _sentence(code: str, position: int, distance: float, q: ClientQuery) -> Said:
+    """The format that counted, where (for in person), and which choice it was."""
+    if code != "in_person":
+        text = f"Offers {vocab.FORMATS.get(code, code).lower()} sessions"
+    elif q.location is None:
+        text = "Offers in-person sessions"
+    elif math.isnan(distance):
+        text = "Offers in-person sessions; distance unknown"
+    else:
+        text = (
+            "In person, under 1 km away" if distance < 1 else f"In person, {distance:.0f} km away"
+        )
+    # The first choice goes without saying; a later one tells the client the first is missing.
+    return fit(text if position == 0 else f"{text}, your {ordinal(position)} choice")
+
+
+def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
+    """The best-valued format of each shown therapist (distances computed once for them all)."""
+    q, index, rows = shown.query, shown.index, shown.rows
+    place = np.zeros(len(rows))
+    distance = np.full(len(rows), np.nan)
+    if "in_person" in q.formats:
+        place, distance = in_person_fit(index, q, rows), distance_km(index, q, rows)
+    said: list[Sequence[Said]] = []
+    for i, row in enumerate(rows.tolist()):
+        best, chosen = 0.0, -1
+        for position, code in enumerate(q.formats):
+            value = place[i] if code == "in_person" else float(index.lists("formats", row, code))
+            if rank_discount(position) * value > best:
+                best, chosen = rank_discount(position) * value, position
+        if chosen < 0:
+            said.append((gap("Does not offer a session format you can attend"),))
+        else:
+            said.append((_sentence(q.formats[chosen], chosen, float(distance[i]), q),))
+    return said
+
+
+def caveats(q: ClientQuery) -> list[str]:
+    """In person without a client location: every in-person offer counts as near."""
+    return [NO_LOCATION_WARNING] if "in_person" in q.formats and q.location is None else []
+
+
+FEATURE = Feature(
+    name="format",
+    meaning=(
+        "Offers a session format the client can attend; in person closer is better "
+        "(without a client location, any in-person offer counts fully)."
+    ),
+    compute=compute,
+    explain=explain,
+    given=lambda q: bool(q.formats),
+    intake_fields=("formats",),
+    # Positive exactly when a listed format is offered (in person: within the radius).
+    must_have=positive(compute),
+    always_filter=True,
+    caveats=caveats,
+    columns=(FORMATS, LATITUDE, LONGITUDE),
+)

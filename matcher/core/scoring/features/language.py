@@ -1,0 +1,66 @@
+"""Language: speaks a language the client asked for; the first choice counts fully.
+
+Value: max_i d_i [speaks l_i]: one shared language is enough to work in.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from matcher import vocabulary as vocab
+from matcher.core.scoring.columns import CodeSet, Floats, Rows, Table
+from matcher.core.scoring.feature import (
+    Feature,
+    Said,
+    Shown,
+    best_ranked,
+    fit,
+    gap,
+    per_row,
+    positive,
+)
+from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.wording import listing
+
+if TYPE_CHECKING:
+    from matcher.core.scoring.index import TherapistIndex
+
+LANGUAGES = CodeSet("languages", "languages", Table("languages", tuple(vocab.languages())))
+
+
+@functools.cache  # labels are fixed; reasons ask for them for every result
+def label(code: str) -> str:
+    """A language's English name."""
+    return vocab.languages().get(code, code)
+
+
+def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+    """max_i d_i * [speaks language i]."""
+    return best_ranked((index.has("languages", code, rows) for code in q.languages), len(rows))
+
+
+def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
+    """The best-ranked language spoken; the first choice named when it is not."""
+    wanted = shown.query.languages
+    spoken = [code for code in wanted if shown.index.lists("languages", row, code)]
+    if not spoken:
+        return (gap(f"Does not speak {listing([label(c) for c in wanted], 'or')}"),)
+    said = [fit(f"Speaks {label(spoken[0])}")]
+    if wanted[0] not in spoken:
+        said.append(gap(f"Does not speak {label(wanted[0])}"))
+    return said
+
+
+FEATURE = Feature(
+    name="language",
+    meaning="Speaks a language the client asked for; the first choice counts fully.",
+    compute=compute,
+    explain=per_row(explain),
+    given=lambda q: bool(q.languages),
+    intake_fields=("languages",),
+    must_have=positive(compute),
+    columns=(LANGUAGES,),
+)
