@@ -12,7 +12,7 @@ from matcher.core.scoring.features.cost import money
 from tests.core.scoring.reference import make_intake, make_profile
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # US on summer time, UK not yet
-AVERAGE = "Early-alliance record about average (where new therapists start)"
+AVERAGE = "No early-alliance ratings yet, so counted as average"
 
 
 @pytest.fixture

@@ -301,5 +301,5 @@ def test_reasons_name_every_feature_that_counted(
         "Fee CA$120 is within your CA$150 limit",
         "Therapy style close to what you asked for",
         "A woman, as you asked",
-        "Early-alliance record about average (where new therapists start)",
+        "No early-alliance ratings yet, so counted as average",
     ]

@@ -17,6 +17,7 @@ from matcher.core.scoring.query import ClientQuery
 if TYPE_CHECKING:
     from matcher.core.scoring.index import TherapistIndex
 
+PRIOR = 0.5  # where every therapist starts (index.PRIOR_ALLIANCE)
 # Well above or below the 0.5 prior: a record built from several clients' ratings.
 STRONG = 0.7
 WEAK = 0.3
@@ -28,12 +29,14 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """High, about average (where new therapists start), or low."""
+    """High, low, about average, or not rated yet (counted at the prior)."""
     if value >= STRONG:
         return (fit("Past clients rated their first sessions with this therapist highly"),)
     if value <= WEAK:
         return (gap("Past clients rated their first sessions with this therapist below average"),)
-    return (note("Early-alliance record about average (where new therapists start)"),)
+    if value == PRIOR:
+        return (note("No early-alliance ratings yet, so counted as average"),)
+    return (note("Early-alliance record about average"),)
 
 
 FEATURE = Feature(
