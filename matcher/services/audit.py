@@ -12,7 +12,7 @@ from sqlmodel import Session
 from matcher.storage import model_versions as stored
 from matcher.storage.tables import AuditEvent
 
-__all__ = ["AuditEvent", "AuditPage", "kinds", "record", "search"]
+__all__ = ["PUBLISHING", "AuditEvent", "AuditPage", "kinds", "published", "record", "search"]
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,17 @@ def search(
     session: Session,
     *,
     actions: Sequence[str] = (),
+    subject: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> AuditPage:
-    """Events of the given kinds from ``since`` up to (not including) ``until``, by page."""
+    """Events of the given kinds (about ``subject``) from ``since`` up to ``until``, by page."""
     events, total = stored.audit_page(
         session,
         actions=actions,
+        subject=subject,
         since=since,
         until=until,
         offset=(page - 1) * page_size,
@@ -69,3 +71,14 @@ def search(
 def kinds(session: Session) -> list[str]:
     """Every kind of action recorded so far."""
     return stored.audit_actions(session)
+
+
+def published(session: Session, *, version: int) -> AuditEvent | None:
+    """The latest event that put model ``version`` in force (None for the first default)."""
+    found = search(
+        session, actions=PUBLISHING, subject=f"model:{version}", page=1, page_size=1
+    ).events
+    return found[0] if found else None
+
+
+PUBLISHING = ("model.activate", "model.rollback")

@@ -75,15 +75,18 @@ def audit_page(
     session: Session,
     *,
     actions: Sequence[str] = (),
+    subject: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[AuditEvent], int]:
-    """Audit events newest first, narrowed by action and time (``until`` excluded), and a count."""
+    """Audit events newest first, narrowed by action, subject and time (``until`` excluded)."""
     conditions: list[ColumnElement[bool]] = []
     if actions:
         conditions.append(col(AuditEvent.action).in_(list(actions)))
+    if subject is not None:
+        conditions.append(col(AuditEvent.subject) == subject)
     if since is not None:
         conditions.append(col(AuditEvent.at) >= since)
     if until is not None:
