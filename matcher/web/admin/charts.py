@@ -38,6 +38,8 @@ CONFIG: dict[str, Any] = {
     "view": {"stroke": "#dfe1e2"},
 }
 _ROOT = re.compile(r"<svg\b")
+# Vega gives mark groups ARIA graphics roles; inside one role="img" they are noise to axe and AT.
+_INNER_ARIA = re.compile(r'\s(?:role="graphics-[a-z-]+"|aria-roledescription="[^"]*")')
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,10 @@ def render(
     """Render ``chart`` and label its SVG as one image named by its text alternative."""
     spec = chart.to_dict()
     spec["config"] = CONFIG
-    svg = _render(json.dumps(spec, sort_keys=True))
-    labelled = _ROOT.sub(
-        f'<svg role="img" aria-labelledby="{key}-alt" focusable="false"', svg, count=1
-    )
-    titled = labelled.replace(">", f'><title id="{key}-alt">{Markup.escape(alt_text)}</title>', 1)
+    svg = _INNER_ARIA.sub("", _render(json.dumps(spec, sort_keys=True)))
+    name = Markup.escape(alt_text)
+    labelled = _ROOT.sub(f'<svg role="img" aria-label="{name}" focusable="false"', svg, count=1)
+    titled = labelled.replace(">", f"><title>{name}</title>", 1)
     return Chart(key, caption, alt_text, Markup(titled), columns, rows)
 
 

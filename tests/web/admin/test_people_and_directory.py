@@ -133,7 +133,10 @@ def test_an_upload_with_one_bad_record_imports_nothing_and_says_what_to_fix(
     assert "1 therapist found" in found and "t-new-1" in found
     gone = client.post(
         "/admin/directory/t-new-1/deactivate",
-        data={"csrf_token": token(client, "/admin/directory"), "back": "/admin/directory?q=zephyrine"},
+        data={
+            "csrf_token": token(client, "/admin/directory"),
+            "back": "/admin/directory?q=zephyrine",
+        },
     )
     assert gone.status_code == 303 and gone.headers["Location"].endswith("?q=zephyrine")
     assert "no (deactivated" in client.get("/admin/directory?q=zephyrine").get_data(as_text=True)
