@@ -64,9 +64,20 @@ def validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[str
 
 
 def _ordered(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """Errors in the order their fields stand on the page."""
+    """Errors in the order their fields stand on the page, each naming its field."""
     rank = {name: i for i, name in enumerate(FORM_ORDER)}
-    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
+    named = {
+        path: [f"{_label(path)}: {m}" if _label(path) else m for m in msgs]
+        for path, msgs in errors.items()
+    }
+    return dict(sorted(named.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+def _label(path: str) -> str:
+    """The field's label as the page shows it."""
+    if path.startswith("weights."):
+        return path.removeprefix("weights.").capitalize() + " weight"
+    return {"intercept": "Starting value", "note": ""}.get(path, path)
 
 
 @bp.route("/models/new", methods=["GET", "POST"])

@@ -27,8 +27,9 @@ CONFIG: dict[str, Any] = {
     "font": FONT,
     "aria": False,  # the <svg> gets one accessible name; its marks stay out of the way
     "axis": {
-        "labelFontSize": 13,
+        "labelFontSize": 14,
         "titleFontSize": 14,
+        "labelLimit": 320,
         "labelColor": INK,
         "titleColor": INK,
         "titleFontWeight": 600,
@@ -135,8 +136,9 @@ def weights_over_versions(versions: Sequence[Any], active: int) -> Chart:
     ]
     rows.append(["intercept", *(f"{v.intercept:.3f}" for v in ordered)])
     biggest = max(FEATURES, key=lambda n: max(float(v.weights.get(n, 0.0)) for v in ordered))
+    count = f"{len(ordered)} version" + ("" if len(ordered) == 1 else "s")
     alt_text = (
-        f"Small line charts, one per feature, of its weight in each of {len(ordered)} versions "
+        f"Small line charts, one per feature, of its weight in each of {count} "
         f"(v{ordered[0].version} to v{ordered[-1].version}); version {active} is in force. "
         f"The largest weight in any version is {biggest}. The table below gives every number."
     )
@@ -233,7 +235,7 @@ def calibration(evaluation: Mapping[str, Any]) -> Chart:
     scale = alt.Scale(domain=[low, high], zero=False)
     diagonal = (
         alt.Chart(_inline([{"a": low}, {"a": high}]))
-        .mark_line(color=PALETTE[2], strokeDash=[4, 4])
+        .mark_line(color=PALETTE[2], strokeDash=[4, 4], clip=True)
         .encode(x=alt.X("a:Q", scale=scale), y=alt.Y("a:Q", scale=scale))
     )
     kinds = list(names.values())
