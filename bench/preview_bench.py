@@ -29,7 +29,9 @@ def candidate_of(active: WeightSet, rng: np.random.Generator) -> WeightSet:
     """The active weights, each moved by up to half its size, scaled to leave the sum as it was."""
     moved = active.vector() * rng.uniform(0.5, 1.5, len(FEATURES))
     moved *= active.vector().sum() / moved.sum()
-    return WeightSet(version=2, intercept=active.intercept, weights=dict(zip(FEATURES, moved)))
+    return WeightSet(
+        version=2, intercept=active.intercept, weights=dict(zip(FEATURES, moved, strict=True))
+    )
 
 
 def main() -> None:
@@ -49,7 +51,7 @@ def main() -> None:
     ]
     active = load_default()
     candidate = candidate_of(active, rng)
-    rated = {str(t) for t in index.ids[:: 3].tolist()}  # a third of therapists have ratings
+    rated = {str(t) for t in index.ids[::3].tolist()}  # a third of therapists have ratings
     times = []
     for _ in range(args.repeat):
         started = time.perf_counter()
