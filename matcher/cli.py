@@ -12,11 +12,13 @@ import click
 from tqdm import tqdm
 
 from matcher.app import create_app
+from matcher.lab.simulation.history import KEY_ID, play_history
 from matcher.services import clients, directory, training, users
 from matcher.services import models as model_versions
 from matcher.services.demo import create_demo_key, create_demo_users, load_demo_directory
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
+from matcher.services.matching import MatchService
 from matcher.services.models import ensure_default
 from matcher.serving import default_workers, serve
 from matcher.storage.database import Database
@@ -56,7 +58,15 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Default: one per core.")
 @click.option("--demo", is_flag=True, help="Load the demo directory if empty; print a demo key.")
-def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None:
+@click.option(
+    "--demo-history/--no-demo-history",
+    default=True,
+    show_default=True,
+    help="With --demo: play simulated clients (matches, referrals, ratings) if none are recorded.",
+)
+def serve_command(
+    host: str, port: int, workers: int | None, demo: bool, demo_history: bool
+) -> None:
     """Migrate the database, then serve with gunicorn."""
     app = create_app()
     db: Database = app.extensions["matcher"].db
@@ -78,6 +88,8 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
             click.echo(f"Demo {role}: {email} / password {password}")
         if not people:
             click.echo("Demo users exist already (their passwords were printed when made).")
+        if demo_history:
+            _play_demo_history(app.extensions["matcher"].matching)
     # Build the matching index once here; gunicorn forks the workers from this process.
     snapshot = app.extensions["matcher"].matching.snapshot()
     click.echo(
@@ -86,6 +98,24 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
     click.echo(f"Serving on http://{host}:{port}/ (docs: http://{host}:{port}/api/v1/docs)")
     sys.stdout.flush()
     serve(app, host=host, port=port, workers=workers or default_workers())
+
+
+def _play_demo_history(matching: MatchService) -> None:
+    """Give the demo evidence to learn from: simulated clients played through the services."""
+    with tqdm(total=0, desc="Demo history", unit=" referrals", leave=False) as bar:
+
+        def advance(_stage: str, done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        history = play_history(matching, progress=advance)
+    if history.counts is None:
+        click.echo(f"Demo history skipped: {history.skipped}.")
+        return
+    click.echo(
+        f"Demo history: {history.counts.referrals} simulated referrals with "
+        f"{history.counts.ratings} ratings (recorded under key id {KEY_ID!r}, clients 'sim-...')."
+    )
 
 
 @main.group("db")

@@ -122,3 +122,12 @@ def deactivate(session: Session, *, therapist_id: str) -> None:
 def count_active(session: Session) -> int:
     """How many therapists are matchable."""
     return stored.count_active(session)
+
+
+def search_therapists(
+    session: Session, *, text: str | None, jurisdiction: str | None, page: int, page_size: int
+) -> tuple[list[Therapist], int]:
+    """One page of therapists, active or not, found by part of a name or id and jurisdiction."""
+    return stored.search(
+        session, text=text, jurisdiction=jurisdiction, page=page, page_size=page_size
+    )

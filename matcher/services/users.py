@@ -152,3 +152,42 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def set_role(session: Session, *, user_id: str, role: str, actor_id: str) -> User:
+    """Give a person another role; refused when it would leave no active admin."""
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}.", {"role": ["Unknown role."]})
+    user = stored.get(session, user_id=user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    if user.role == "admin" and role != "admin" and user.active:
+        _keep_an_admin(session, user=user, actor_id=actor_id, doing="take the admin role from")
+    user.role = role
+    session.add(user)
+    return user
+
+
+def disable_by_id(session: Session, *, user_id: str, actor_id: str) -> User:
+    """Stop a person signing in, by id; nobody disables themselves or the last active admin."""
+    user = stored.get(session, user_id=user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    if user.id == actor_id:
+        raise Conflict("You cannot disable your own account.", {"user": ["That is you."]})
+    if user.role == "admin" and user.active:
+        _keep_an_admin(session, user=user, actor_id=actor_id, doing="disable")
+    return disable_user(session, email=user.email)
+
+
+def _keep_an_admin(session: Session, *, user: User, actor_id: str, doing: str) -> None:
+    """Refuse a change that would leave the console without an active admin, or lock you out."""
+    if user.id == actor_id:
+        raise Conflict(
+            f"You cannot {doing} your own account; ask another admin.", {"role": ["That is you."]}
+        )
+    if stored.count_with_role(session, role="admin") <= 1:
+        raise Conflict(
+            f"{user.email} is the only active admin; make another admin first.",
+            {"role": ["The last active admin."]},
+        )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
 from matcher.storage.tables import AuditEvent, ModelVersion
@@ -67,3 +69,42 @@ def audit_events(session: Session, *, limit: int = 100, offset: int = 0) -> list
             select(AuditEvent).order_by(col(AuditEvent.id).desc()).offset(offset).limit(limit)
         ).scalars()
     )
+
+
+def audit_page(
+    session: Session,
+    *,
+    actions: Sequence[str] = (),
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEvent], int]:
+    """Audit events newest first, narrowed by action, subject and time (``until`` excluded)."""
+    conditions: list[ColumnElement[bool]] = []
+    if actions:
+        conditions.append(col(AuditEvent.action).in_(list(actions)))
+    if subject is not None:
+        conditions.append(col(AuditEvent.subject) == subject)
+    if since is not None:
+        conditions.append(col(AuditEvent.at) >= since)
+    if until is not None:
+        conditions.append(col(AuditEvent.at) < until)
+    total = session.execute(
+        select(func.count()).select_from(AuditEvent).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every kind of action the audit log holds, in name order."""
+    query = select(col(AuditEvent.action)).distinct().order_by(col(AuditEvent.action))
+    return [str(action) for action in session.execute(query).scalars()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import func, insert, select
@@ -140,3 +141,31 @@ def referrals_of_match(session: Session, *, match_id: str) -> list[Referral]:
             .order_by(col(Referral.created_at))
         ).scalars()
     )
+
+
+def recent_intakes(session: Session, *, limit: int) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(match id, when, intake) of the newest ``limit`` recorded matches, newest first."""
+    rows = session.execute(
+        select(col(MatchRecord.id), col(MatchRecord.created_at), col(MatchRecord.intake))
+        .order_by(col(MatchRecord.created_at).desc(), col(MatchRecord.id).desc())
+        .limit(limit)
+    ).all()
+    return [(str(row[0]), row[1], dict(row[2])) for row in rows]
+
+
+def rated_therapist_ids(session: Session) -> set[str]:
+    """Therapists with at least one early-alliance rating (the "established" ones)."""
+    query = (
+        select(col(Referral.therapist_id))
+        .join(AllianceRating, col(AllianceRating.referral_id) == col(Referral.id))
+        .distinct()
+    )
+    return {str(therapist) for therapist in session.execute(query).scalars()}
+
+
+def count_matches(session: Session, *, key_id: str | None = None) -> int:
+    """How many matches are recorded (with ``key_id``: only those recorded under it)."""
+    query = select(func.count()).select_from(MatchRecord)
+    if key_id is not None:
+        query = query.where(col(MatchRecord.key_id) == key_id)
+    return int(session.execute(query).scalar_one())

@@ -178,3 +178,30 @@ def count_active(session: Session) -> int:
             select(func.count()).select_from(Therapist).where(col(Therapist.active).is_(True))
         ).scalar_one()
     )
+
+
+def search(
+    session: Session, *, text: str | None, jurisdiction: str | None, page: int, page_size: int
+) -> tuple[list[Therapist], int]:
+    """One page (by id) of therapists, active or not, whose id or name contains ``text``."""
+    conditions: list[ColumnElement[bool]] = []
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            col(Therapist.id).ilike(pattern, escape="\\")
+            | col(Therapist.name).ilike(pattern, escape="\\")
+        )
+    if jurisdiction:
+        where = TherapistFilter(jurisdiction=jurisdiction, include_inactive=True)
+        conditions.extend(_conditions(where))
+    total = session.execute(
+        select(func.count()).select_from(Therapist).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        select(Therapist)
+        .where(*conditions)
+        .order_by(col(Therapist.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).scalars()
+    return list(rows), int(total)

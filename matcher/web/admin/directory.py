@@ -1,0 +1,140 @@
+"""The directory: upload a file of profiles (all or nothing), find therapists, deactivate one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from matcher import vocabulary as vocab
+from matcher.services import audit, directory
+from matcher.services.errors import Invalid, Malformed, NotFound, Refused
+from matcher.web.admin import bp
+from matcher.web.context import services
+
+PAGE_SIZE = 25
+# Past this many, the report says how many more problems there are rather than listing them.
+MAX_REPORTED = 50
+_RECORD = re.compile(r"^\[(\d+)\]\.?(.*)$")
+
+
+def record_report(errors: Mapping[str, list[str]], records: Sequence[Any] = ()) -> list[str]:
+    """Each problem as a person can act on it: "Record 3 (id t-9): licenses[0].jurisdiction: …"."""
+    lines: list[str] = []
+    for path, messages in errors.items():
+        found = _RECORD.match(path)
+        if found is None:
+            where = path[0].upper() + path[1:] if path.startswith("line") else "The file"
+        else:
+            index, field = int(found.group(1)), found.group(2) or "record"
+            record = records[index] if index < len(records) else None
+            named = record.get("id") if isinstance(record, dict) else None
+            who = f" (id {named})" if isinstance(named, str) and named else ""
+            where = f"Record {index + 1}{who}: {field}"
+        lines.extend(f"{where}: {message}" for message in messages)
+    return lines
+
+
+def _read_upload() -> tuple[list[Any], bool]:
+    """The uploaded file's records, and whether they were read as NDJSON."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("Choose a file to upload.", {"file": ["Choose a file to upload."]})
+    try:
+        content = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise Malformed("The file is not UTF-8 text.", {"file": ["Save it as UTF-8."]}) from err
+    name = upload.filename.lower()
+    ndjson = name.endswith((".ndjson", ".jsonl")) or not content.lstrip().startswith("[")
+    return directory.parse_records(content, ndjson=ndjson), ndjson
+
+
+def _page(errors: dict[str, list[str]], report: list[str]) -> ResponseReturnValue:
+    text = request.args.get("q", "").strip()
+    jurisdiction = request.args.get("jurisdiction", "").strip()
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) >= 1 else 1
+    with services().reading() as session:
+        found, total = directory.search_therapists(
+            session,
+            text=text or None,
+            jurisdiction=jurisdiction or None,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        active = directory.count_active(session)
+    jurisdictions = [
+        (code, f"{name} ({code})") for code, name in sorted(vocab.jurisdictions().items())
+    ]
+    body = render_template(
+        "admin/directory.html",
+        title="Directory",
+        errors=errors,
+        report=report[:MAX_REPORTED],
+        more=max(0, len(report) - MAX_REPORTED),
+        therapists=found,
+        total=total,
+        active=active,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        q=text,
+        jurisdiction=jurisdiction,
+        jurisdictions=jurisdictions,
+    )
+    return body, 400 if errors else 200
+
+
+@bp.get("/directory")
+def directory_page() -> ResponseReturnValue:
+    """Find therapists by part of a name or id, and by jurisdiction, a page at a time."""
+    return _page({}, [])
+
+
+@bp.post("/directory/import")
+def import_profiles() -> ResponseReturnValue:
+    """Import a JSON array or NDJSON file of profiles: all of them, or none and why."""
+    records: list[Any] = []
+    try:
+        records, _ndjson = _read_upload()
+        profiles = directory.validate_records(records)
+        with services().writing() as session:
+            created, updated = directory.import_profiles(session, profiles=profiles)
+            audit.record(
+                session,
+                actor=current_user.actor,
+                action="directory.import",
+                subject=f"file:{request.files['file'].filename}"[:100],
+                details={"created": created, "updated": updated},
+            )
+    except Refused as refusal:
+        report = record_report(refusal.errors, records)
+        summary = f"{refusal.detail} Fix the file and upload it again."
+        return _page({"file": [summary]}, report)
+    flash(f"Imported {created + updated} profiles: {created} new, {updated} replaced.", "success")
+    return redirect(url_for("admin.directory_page"), code=303)
+
+
+@bp.post("/directory/<string:therapist_id>/deactivate")
+def deactivate(therapist_id: str) -> ResponseReturnValue:
+    """Stop matching a therapist; their history stays and a new upload brings them back."""
+    try:
+        with services().writing() as session:
+            directory.deactivate(session, therapist_id=therapist_id)
+            audit.record(
+                session,
+                actor=current_user.actor,
+                action="therapist.deactivate",
+                subject=f"therapist:{therapist_id}",
+            )
+    except NotFound:
+        abort(404)
+    flash(f"{therapist_id} is no longer matched.", "success")
+    back = request.form.get("back", "")
+    # Only back to a page of this directory list (never elsewhere: no open redirect).
+    if not back.startswith(url_for("admin.directory_page")) or "//" in back:
+        back = url_for("admin.directory_page")
+    return redirect(back, code=303)

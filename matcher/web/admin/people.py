@@ -1,0 +1,172 @@
+"""People who sign in (create, set a role, disable) and API keys (create, shown once, revoke)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from matcher.services import audit, keys, users
+from matcher.services.errors import Conflict, Invalid, NotFound, Refused
+from matcher.web.admin import bp
+from matcher.web.context import services
+
+
+def _people_page(
+    errors: dict[str, list[str]], form: dict[str, str], created: tuple[str, str] | None = None
+) -> ResponseReturnValue:
+    with services().reading() as session:
+        people = users.list_users(session)
+    page = render_template(
+        "admin/people.html",
+        title="People",
+        errors=errors,
+        people=people,
+        roles=users.ROLES,
+        form=form,
+        created=created,
+        me=current_user.id,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/people")
+def people() -> ResponseReturnValue:
+    """Everyone who can sign in, with their role, and a form to add a person."""
+    return _people_page({}, {"role": "coordinator"})
+
+
+@bp.post("/people")
+def add_person() -> ResponseReturnValue:
+    """Add a person with a one-time password, shown here once, to hand over in person."""
+    email, role = request.form.get("email", "").strip(), request.form.get("role", "")
+    password = secrets.token_urlsafe(12)  # 16 characters: above the 12-character minimum
+    try:
+        with services().writing() as session:
+            user = users.create_user(session, email=email, role=role, password=password)
+            audit.record(
+                session,
+                actor=current_user.actor,
+                action="user.create",
+                subject=f"user:{user.id}",
+                details={"email": user.email, "role": role},
+            )
+    except (Invalid, Conflict) as refusal:
+        return _people_page(_by_field(refusal), {"email": email, "role": role})
+    return _people_page({}, {"role": "coordinator"}, created=(email.lower(), password))
+
+
+def _by_field(refusal: Refused) -> dict[str, list[str]]:
+    """A refusal's messages under the form fields they concern (the detail when none)."""
+    fields = [name for name in refusal.errors if name in ("email", "role")]
+    return {name: [refusal.detail] for name in fields[:1]} or {"email": [refusal.detail]}
+
+
+@bp.post("/people/<string:user_id>/role")
+def set_role(user_id: str) -> ResponseReturnValue:
+    """Give a person another role (never the last admin's, never your own)."""
+    role = request.form.get("role", "")
+    try:
+        with services().writing() as session:
+            user = users.set_role(session, user_id=user_id, role=role, actor_id=current_user.id)
+            audit.record(
+                session,
+                actor=current_user.actor,
+                action="user.role",
+                subject=f"user:{user_id}",
+                details={"email": user.email, "role": role},
+            )
+    except NotFound:
+        abort(404)
+    except Refused as refusal:
+        return _people_page({f"role-{user_id}": [refusal.detail]}, {"role": "coordinator"})
+    flash(f"{user.email} is now {'an' if role == 'admin' else 'a'} {role}.", "success")
+    return redirect(url_for("admin.people"), code=303)
+
+
+@bp.post("/people/<string:user_id>/disable")
+def disable_person(user_id: str) -> ResponseReturnValue:
+    """Stop a person signing in; their history stays."""
+    try:
+        with services().writing() as session:
+            user = users.disable_by_id(session, user_id=user_id, actor_id=current_user.id)
+            audit.record(
+                session,
+                actor=current_user.actor,
+                action="user.disable",
+                subject=f"user:{user_id}",
+                details={"email": user.email},
+            )
+    except NotFound:
+        abort(404)
+    except Refused as refusal:
+        return _people_page({f"role-{user_id}": [refusal.detail]}, {"role": "coordinator"})
+    flash(f"{user.email} can no longer sign in.", "success")
+    return redirect(url_for("admin.people"), code=303)
+
+
+def _keys_page(
+    errors: dict[str, list[str]], form: dict[str, object], secret: tuple[str, str] | None = None
+) -> ResponseReturnValue:
+    with services().reading() as session:
+        found = keys.list_keys(session)
+    page = render_template(
+        "admin/keys.html",
+        title="API keys",
+        errors=errors,
+        keys=found,
+        scopes=keys.SCOPES,
+        form=form,
+        secret=secret,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/keys")
+def keys_page() -> ResponseReturnValue:
+    """Every API key with its scopes, and a form to create one."""
+    return _keys_page({}, {"scopes": []})
+
+
+@bp.post("/keys")
+def create_key() -> ResponseReturnValue:
+    """Create a key; its secret is on this page once and never again."""
+    name, scopes = request.form.get("name", "").strip(), request.form.getlist("scopes")
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Name the key after who or what uses it."]
+    if not scopes:
+        errors["scopes"] = ["Choose at least one scope."]
+    if not errors:
+        try:
+            with services().writing() as session:
+                key, secret = keys.create_key(session, name=name, scopes=scopes)
+                audit.record(
+                    session,
+                    actor=current_user.actor,
+                    action="key.create",
+                    subject=f"key:{key.id}",
+                    details={"name": key.name, "scopes": list(key.scopes)},
+                )
+        except Invalid as refusal:
+            errors = {k: [refusal.detail] for k in refusal.errors} or {"name": [refusal.detail]}
+        else:
+            return _keys_page({}, {"scopes": []}, secret=(key.name, secret))
+    return _keys_page(errors, {"name": name, "scopes": scopes})
+
+
+@bp.post("/keys/<string:key_id>/revoke")
+def revoke_key(key_id: str) -> ResponseReturnValue:
+    """Revoke a key: it stops working within seconds (the key cache's lifetime)."""
+    try:
+        with services().writing() as session:
+            keys.revoke(session, key_id=key_id)
+            audit.record(
+                session, actor=current_user.actor, action="key.revoke", subject=f"key:{key_id}"
+            )
+    except NotFound:
+        abort(404)
+    flash(f"Key {key_id} is revoked: requests with it are refused within seconds.", "success")
+    return redirect(url_for("admin.keys_page"), code=303)
