@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from matcher.schemas.common import ProblemSchema
-from matcher.schemas.fields import code_enum
+from matcher.schemas.openapi import DocumentPlugin
 from matcher.schemas.profile import TherapistProfileSchema
 from matcher.web.api import (
     instruments,
@@ -97,8 +97,7 @@ def init_api(app: Flask) -> MatcherApi:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    api = MatcherApi(app)
-    api.ma_plugin.converter.add_attribute_function(code_enum)
+    api = MatcherApi(app, spec_kwargs={"marshmallow_plugin": DocumentPlugin()})
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
     for module in (vocabulary, therapists, match, outcomes, instruments, models, operations):
         api.register_blueprint(module.blp)

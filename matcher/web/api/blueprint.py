@@ -39,6 +39,14 @@ class JsonParser(FlaskParser):
             abort(422, errors={bad: ["Not valid Unicode (unpaired surrogate)."]})
         return data
 
+    # Query strings load with their schema's own setting (Strict: an unknown, say misspelt,
+    # parameter is refused rather than silently ignored).
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
+
 
 class ApiBlueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint whose views declare the scope they need."""

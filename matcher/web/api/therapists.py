@@ -109,12 +109,16 @@ class TherapistById(MethodView):
 _IMPORT_BODY = {
     "required": True,
     "description": (
-        "A JSON array of profiles, or NDJSON (one profile per line) with "
-        "Content-Type: application/x-ndjson. All or nothing."
+        "A JSON array of at least one profile, or NDJSON (one profile per line) with "
+        "Content-Type: application/x-ndjson. Each id at most once. All or nothing."
     ),
     "content": {
         "application/json": {
-            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/TherapistProfile"}}
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/components/schemas/TherapistProfile"},
+            }
         },
     },
 }
