@@ -22,6 +22,7 @@ from matcher.web.api import (
     therapists,
     vocabulary,
 )
+from matcher.web.api.blueprint import IdConverter, register_converter
 from matcher.web.api.limits import init_limits, retry_after
 from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception
 
@@ -98,6 +99,10 @@ def init_api(app: Flask) -> MatcherApi:
         },
     )
     api = MatcherApi(app, spec_kwargs={"marshmallow_plugin": DocumentPlugin()})
+    register_converter(app, api, "id", IdConverter, {"type": "string", "minLength": 1})
+    register_converter(
+        app, api, "therapist_id", therapists.TherapistIdConverter, therapists.PATH_ID
+    )
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
     for module in (vocabulary, therapists, match, outcomes, instruments, models, operations):
         api.register_blueprint(module.blp)

@@ -78,7 +78,7 @@ class Referrals(MethodView):
         return _referral_document(referral, [])
 
 
-@blp.route("/<string:referral_id>")
+@blp.route("/<id:referral_id>")
 class ReferralById(MethodView):
     """One referral."""
 
@@ -92,7 +92,7 @@ class ReferralById(MethodView):
         return _referral_document(*found)  # type: ignore[misc]
 
 
-@blp.route("/<string:referral_id>/alliance")
+@blp.route("/<id:referral_id>/alliance")
 class Alliance(MethodView):
     """Early-alliance ratings of a referral."""
 
