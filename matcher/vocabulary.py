@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import zoneinfo
+import importlib.resources
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -118,6 +118,44 @@ STYLE_DIMENSIONS: Mapping[str, str] = MappingProxyType(
 )
 STYLE_MIN, STYLE_MAX = -3, 3
 
+# Plans the demo directory uses, and the largest US and Canadian payers. Profiles and intakes
+# may use other lower_snake_case plan codes too: a directory may have local plans.
+INSURANCE: Mapping[str, str] = MappingProxyType(
+    {
+        # United States
+        "aetna": "Aetna",
+        "ambetter": "Ambetter (Centene)",
+        "anthem": "Anthem (Elevance Health)",
+        "bcbs": "Blue Cross Blue Shield (US)",
+        "carelon": "Carelon Behavioral Health (formerly Beacon)",
+        "cigna": "Cigna / Evernorth",
+        "emblemhealth": "EmblemHealth",
+        "highmark": "Highmark",
+        "humana": "Humana",
+        "kaiser": "Kaiser Permanente",
+        "magellan": "Magellan Health",
+        "medicaid": "Medicaid",
+        "medicare": "Medicare",
+        "molina": "Molina Healthcare",
+        "optum": "Optum (UnitedHealth Group)",
+        "oscar": "Oscar Health",
+        "tricare": "TRICARE",
+        "united": "UnitedHealthcare",
+        # Canada
+        "beneva": "Beneva",
+        "blue_cross": "Blue Cross (Canada)",
+        "canada_life": "Canada Life",
+        "desjardins": "Desjardins Insurance",
+        "equitable": "Equitable Life of Canada",
+        "green_shield": "Green Shield Canada",
+        "ia_financial": "iA Financial Group",
+        "ifhp": "Interim Federal Health Program (Canada)",
+        "manulife": "Manulife",
+        "nihb": "Non-Insured Health Benefits, First Nations and Inuit (Canada)",
+        "sun_life": "Sun Life",
+    }
+)
+
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 AGE_GROUPS: tuple[str, ...] = tuple(POPULATIONS)
@@ -163,10 +201,37 @@ def jurisdictions() -> Mapping[str, str]:
     return _jurisdictions_for(configured_countries())
 
 
+# Names in time zone databases that are not places: "Factory" is tzdata's zone for "not set",
+# "localtime" and "posixrules" are files some hosts keep beside the zones.
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
 @functools.cache
+def _tz_database() -> tuple[frozenset[str], Mapping[str, str]]:
+    """The IANA zones and their aliases (links), from the ``tzdata`` package's ``tzdata.zi``."""
+    source = importlib.resources.files("tzdata.zoneinfo") / "tzdata.zi"
+    zones: set[str] = set()
+    links: dict[str, str] = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        kind, *names = line.split() or [""]
+        if kind == "Z":
+            zones.add(names[0])
+        elif kind == "L":  # "L <zone> <alias>"
+            links[names[1]] = names[0]
+    zones -= NOT_ZONES
+    aliases = {alias: zone for alias, zone in links.items() if zone in zones}
+    return frozenset(zones), MappingProxyType(aliases)
+
+
 def timezones() -> frozenset[str]:
-    """IANA time zone names (tzdata)."""
-    return frozenset(zoneinfo.available_timezones())
+    """IANA time zone names (tzdata), without aliases."""
+    return _tz_database()[0]
+
+
+def zone_named(name: str) -> str | None:
+    """The IANA zone ``name`` names (itself, or the zone an alias stands for), or None."""
+    zones, aliases = _tz_database()
+    return name if name in zones else aliases.get(name)
 
 
 @functools.cache
@@ -193,4 +258,6 @@ def catalogue() -> dict[str, list[dict[str, str]]]:
         "jurisdictions": listed(jurisdictions()),
         "style_dimensions": listed(STYLE_DIMENSIONS),
         "days": [{"code": d, "label": d.capitalize()} for d in DAYS],
+        "insurance": listed(INSURANCE),
+        "timezones": [{"code": z, "label": z.replace("_", " ")} for z in sorted(timezones())],
     }

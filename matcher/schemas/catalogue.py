@@ -30,6 +30,19 @@ class VocabularySchema(Schema):
     jurisdictions = _terms()
     style_dimensions = _terms()
     days = _terms()
+    insurance = fields.List(
+        fields.Nested(TermSchema),
+        required=True,
+        metadata={
+            "description": "Common plan codes (the demo directory's and large US and Canadian "
+            "payers'); profiles and intakes may use any other lower_snake_case code"
+        },
+    )
+    timezones = fields.List(
+        fields.Nested(TermSchema),
+        required=True,
+        metadata={"description": "IANA time zones; aliases such as US/Pacific are also accepted"},
+    )
 
 
 class InstrumentSchema(Schema):

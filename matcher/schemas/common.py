@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, types, validate
 
 
 class Strict(Schema):
@@ -12,6 +13,45 @@ class Strict(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class OneOf(Schema):
+    """A body of several shapes, each its own schema, chosen by the ``discriminator`` field."""
+
+    discriminator: ClassVar[str]
+    shapes: ClassVar[Mapping[str, type[Schema]]]
+
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: types.UnknownOption | None = None,
+    ) -> Any:
+        """Load ``data`` with the shape its discriminator names."""
+        if many if many is not None else self.many:
+            if not isinstance(data, list):
+                raise ValidationError({"_schema": ["Expected a list."]})
+            loaded, errors = [], {}
+            for index, item in enumerate(data):
+                try:
+                    loaded.append(self.load(item, many=False, partial=partial, unknown=unknown))
+                except ValidationError as err:
+                    errors[index] = err.messages
+            if errors:
+                raise ValidationError(errors)
+            return loaded
+        if not isinstance(data, Mapping):
+            raise ValidationError({"_schema": ["Expected a JSON object."]})
+        tag = data.get(self.discriminator)
+        shape = self.shapes.get(tag) if isinstance(tag, str) else None
+        if shape is None:
+            known = ", ".join(self.shapes)
+            missing = self.discriminator not in data
+            message = "Missing data for required field." if missing else f"Use one of: {known}."
+            raise ValidationError({self.discriminator: [message]})
+        return shape().load(data, partial=partial, unknown=unknown)
 
 
 class ProblemSchema(Schema):
@@ -28,8 +68,8 @@ class ProblemSchema(Schema):
     )
 
 
-class PageQuerySchema(Schema):
-    """Paging for a list."""
+class PageQuerySchema(Strict):
+    """Paging for a list (an unknown, say misspelt, parameter is refused)."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

@@ -8,14 +8,34 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from matcher import vocabulary as vocab
+
 CODE_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
-CLOCK_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# [0-9], not \d: Python's \d also takes other scripts' digits, ECMA-262's does not.
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+CLOCK_PATTERN = re.compile(f"^{_CLOCK}$")
+CLOCK_END_PATTERN = re.compile(f"^({_CLOCK}|24:00)$")
 
 Choices = Collection[str] | Mapping[str, str] | Callable[[], Collection[str]]
 
 
 def _resolve(choices: Choices) -> Collection[str]:
     return choices() if callable(choices) else choices
+
+
+class Pattern(validate.Validator):
+    """A regular expression the whole value must match, as the document's pattern means it."""
+
+    # Not validate.Regexp: it uses re.match, whose "$" also matches before a final newline, so
+    # "aetna\n" would pass here and fail the ECMA-262 pattern the document shows.
+    def __init__(self, regex: str | re.Pattern[str], *, error: str) -> None:
+        self.regex = re.compile(regex)
+        self.message = error
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self.message)
+        return value
 
 
 class Code(fields.String):
@@ -35,11 +55,9 @@ class Code(fields.String):
         return code
 
 
-def code_enum(_converter: Any, field: fields.Field[Any], **_: Any) -> dict[str, Any]:
-    """apispec attribute function: document a Code field's allowed values as an ``enum``."""
-    if isinstance(field, Code):
-        return {"enum": sorted(_resolve(field.choices))}
-    return {}
+def code_choices(field: Code) -> list[str]:
+    """A Code field's allowed values, sorted, for the document."""
+    return sorted(_resolve(field.choices))
 
 
 class CodeList(fields.List[str]):
@@ -62,9 +80,23 @@ class OpaqueCode(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            validate=validate.Regexp(CODE_PATTERN, error="Use lower_snake_case, 1-40 characters."),
+            validate=Pattern(CODE_PATTERN, error="Use lower_snake_case, 1-40 characters."),
             **kwargs,
         )
+
+
+class Text(fields.String):
+    """Free text: any characters but NUL, which PostgreSQL cannot store in text or JSON."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": r"^[^\u0000]*$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL (\\u0000) characters.")
+        return text
 
 
 class StrictBoolean(fields.Boolean):
@@ -101,14 +133,43 @@ class Clock(fields.String):
     """A local time of day as ``HH:MM``; ``24:00`` is allowed where a window may end."""
 
     def __init__(self, *, allow_midnight_end: bool = False, **kwargs: Any) -> None:
+        self.pattern = CLOCK_END_PATTERN if allow_midnight_end else CLOCK_PATTERN
+        kwargs["metadata"] = {"pattern": self.pattern.pattern, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
-        self.allow_midnight_end = allow_midnight_end
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if CLOCK_PATTERN.match(text) or (self.allow_midnight_end and text == "24:00"):
+        if self.pattern.fullmatch(text):
             return text
+        if self.pattern is CLOCK_END_PATTERN:
+            raise ValidationError("Use HH:MM, 24-hour clock (00:00 to 24:00).")
         raise ValidationError("Use HH:MM, 24-hour clock (00:00 to 23:59).")
+
+
+class TimeZone(fields.String):
+    """An IANA time zone; an alias (``US/Pacific``) is kept as its zone (America/Los_Angeles)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {
+            "format": "time-zone",
+            "example": "America/Los_Angeles",
+            "description": (
+                "An IANA time zone (tz database) such as America/Los_Angeles; GET "
+                "/api/v1/vocabulary lists them under `timezones`. An alias such as US/Pacific "
+                "is accepted and stored as its zone. Not a zone: Factory, localtime."
+            ),
+            **kwargs.get("metadata", {}),
+        }
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        zone = vocab.zone_named(name)
+        if zone is None:
+            raise ValidationError(
+                f"Unknown time zone {name[:64]!r}; use an IANA zone such as America/Los_Angeles."
+            )
+        return zone
 
 
 def distinct(values: list[Any]) -> None:

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from matcher.core.scoring import FEATURE_MEANINGS
 from matcher.schemas.common import Strict
-from matcher.schemas.fields import StrictBoolean, StrictInteger
+from matcher.schemas.fields import StrictBoolean, StrictInteger, Text
 from matcher.schemas.intake import IntakeSchema
 
 MAX_LIMIT = 50
@@ -18,7 +18,7 @@ class MatchRequestSchema(Strict):
     intake = fields.Nested(IntakeSchema, required=True)
     limit = StrictInteger(load_default=10, validate=validate.Range(1, MAX_LIMIT))
     record = StrictBoolean(load_default=False)
-    client_ref = fields.String(
+    client_ref = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=128),

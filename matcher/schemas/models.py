@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
+from matcher.core.scoring import FEATURE_MEANINGS, FEATURES
 from matcher.schemas.common import Strict, page_of
-from matcher.schemas.fields import Number
+from matcher.schemas.fields import Number, Text
 
 STATUSES = ("active", "candidate", "retired")
 SOURCES = ("default", "manual", "learned")
@@ -29,18 +32,33 @@ class ModelSchema(Schema):
 ModelListSchema = page_of(ModelSchema, "ModelListSchema")
 
 
+def _weight(feature: str) -> Number:
+    return Number(
+        validate=validate.Range(0, 1), metadata={"description": FEATURE_MEANINGS[feature]}
+    )
+
+
+_weight_fields: dict[str, Any] = {name: _weight(name) for name in FEATURES}
+WeightsSchema = Strict.from_dict(_weight_fields, name="WeightsSchema")
+WeightsSchema.__doc__ = "One weight >= 0 per known feature; a feature left out weighs 0."
+
+SUM_RULE = "intercept + the sum of weights must be at most 1, so that every score is within 0..1"
+
+
 class ModelRequestSchema(Strict):
     """A manual candidate."""
 
-    weights = fields.Dict(keys=fields.String(), values=Number(), required=True)
-    intercept = Number(required=True, validate=validate.Range(0, 1))
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    weights = fields.Nested(WeightsSchema, required=True, metadata={"description": SUM_RULE})
+    intercept = Number(
+        required=True, validate=validate.Range(0, 1), metadata={"description": SUM_RULE}
+    )
+    note = Text(load_default="", validate=validate.Length(max=1000))
 
 
 class NoteSchema(Strict):
     """Why."""
 
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = Text(load_default="", validate=validate.Length(max=1000))
 
 
 class AuditEventSchema(Schema):

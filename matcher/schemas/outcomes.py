@@ -2,55 +2,68 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow import ValidationError as FieldError
+from marshmallow import Schema, fields, validate
 
 from matcher.core.learning.instruments import INSTRUMENTS
-from matcher.schemas.common import Strict
-from matcher.schemas.fields import Number, StrictInteger
-from matcher.schemas.profile import ID_ERROR, ID_PATTERN
-
-INSTRUMENT_KEYS = INSTRUMENTS  # the scoring keys: item counts, ranges, integer items
+from matcher.schemas.common import OneOf, Strict
+from matcher.schemas.fields import Number, StrictInteger, Text
+from matcher.schemas.profile import profile_id
 
 
 class ReferralRequestSchema(Strict):
     """Refer the client of a recorded match to one of its eligible therapists."""
 
-    match_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    therapist_id = fields.String(
-        required=True, validate=validate.Regexp(ID_PATTERN, error=ID_ERROR)
+    match_id = Text(required=True, validate=validate.Length(min=1, max=32))
+    therapist_id = profile_id(required=True)
+
+
+def _items(code: str) -> fields.List[Any]:
+    """The item scores of one instrument: how many, their range, whole numbers or not."""
+    key = INSTRUMENTS[code]
+    scale = validate.Range(key.item_min, key.item_max)
+    item: fields.Field[Any] = (
+        StrictInteger(validate=scale) if key.integer_items else Number(validate=scale)
+    )
+    kind = "integers" if key.integer_items else "numbers"
+    return fields.List(
+        item,
+        required=True,
+        validate=validate.Length(equal=key.n_items),
+        metadata={
+            "description": f"{key.n_items} {kind} {key.item_min:g}..{key.item_max:g}, "
+            "in the instrument's item order"
+        },
     )
 
 
-class RatingRequestSchema(Strict):
+def _session() -> StrictInteger:
+    return StrictInteger(required=True, validate=validate.Range(1, 3))
+
+
+class WaiSrRatingSchema(Strict):
+    """A WAI-SR rating: 12 whole numbers 1..5."""
+
+    instrument = fields.String(required=True, validate=validate.OneOf(["wai-sr"]))
+    session = _session()
+    items = _items("wai-sr")
+
+
+class SrsRatingSchema(Strict):
+    """An SRS rating: 4 numbers 0..10 (visual-analogue marks, decimals allowed)."""
+
+    instrument = fields.String(required=True, validate=validate.OneOf(["srs"]))
+    session = _session()
+    items = _items("srs")
+
+
+class RatingRequestSchema(OneOf):
     """One session's alliance item scores (no wording: item numbers follow the instrument)."""
 
-    instrument = fields.String(required=True, validate=validate.OneOf(list(INSTRUMENT_KEYS)))
-    session = StrictInteger(required=True, validate=validate.Range(1, 3))
-    items = fields.List(
-        Number(),
-        required=True,
-        metadata={"description": "WAI-SR: 12 integers 1..5; SRS: 4 numbers 0..10"},
-    )
-
-    @validates_schema(skip_on_field_errors=False)
-    def _items_fit_the_instrument(self, data: dict[str, Any], **_: Any) -> None:
-        key = INSTRUMENT_KEYS.get(data.get("instrument", ""))
-        items = data.get("items")
-        if key is None or not isinstance(items, list):
-            return
-        if len(items) != key.n_items:
-            raise FieldError(f"{key.code} takes {key.n_items} items.", "items")
-        bad: dict[int, list[str]] = {}
-        for index, value in enumerate(items):
-            if not key.item_min <= value <= key.item_max:
-                bad[index] = [f"Must be {key.item_min:g}..{key.item_max:g}."]
-            elif key.integer_items and value != int(value):
-                bad[index] = ["Must be a whole number."]
-        if bad:
-            raise FieldError({"items": bad})
+    discriminator = "instrument"
+    shapes = MappingProxyType({"wai-sr": WaiSrRatingSchema, "srs": SrsRatingSchema})
 
 
 class RatingSchema(Schema):

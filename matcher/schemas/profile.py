@@ -2,33 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from matcher import vocabulary as vocab
-from matcher.schemas.common import Strict, page_of
+from matcher.schemas.common import PageQuerySchema, Strict, page_of
 from matcher.schemas.fields import (
     Clock,
     Code,
     CodeList,
     Number,
     OpaqueCode,
+    Pattern,
     StrictBoolean,
     StrictInteger,
+    Text,
+    TimeZone,
     distinct,
     minutes,
 )
+from matcher.schemas.openapi import JsonSchema, containing, has, lacks, together
 
-ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-ID_ERROR = "Use 1-64 letters, digits, '.', '_' or '-'."
+# Not "import", which names the bulk import under /therapists/, nor "." and "..", which are
+# path segments rather than names.
+ID_PATTERN = r"^(?!(import|\.|\.\.)$)[A-Za-z0-9._-]{1,64}$"
+ID_ERROR = "Use 1-64 letters, digits, '.', '_' or '-' (not 'import', '.' or '..')."
+
+
+def profile_id(**kwargs: Any) -> fields.String:
+    """A therapist id field."""
+    return fields.String(validate=Pattern(ID_PATTERN, error=ID_ERROR), **kwargs)
+
+
+INSURANCE_CODES = (
+    "Plan codes: GET /api/v1/vocabulary lists common ones under `insurance`; any other "
+    "lower_snake_case code is accepted too, for a directory's local plans"
+)
 
 
 class LicenseSchema(Strict):
     """A licence to practise in one jurisdiction."""
 
     jurisdiction = Code(vocab.jurisdictions, "jurisdiction", required=True)
-    credential = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    credential = Text(required=True, validate=validate.Length(min=1, max=100))
 
 
 class LocationSchema(Strict):
@@ -36,9 +53,7 @@ class LocationSchema(Strict):
 
     lat = Number(required=True, validate=validate.Range(-90, 90))
     lon = Number(required=True, validate=validate.Range(-180, 180))
-    postal_code = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=1, max=16)
-    )
+    postal_code = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=16))
 
 
 class WindowSchema(Strict):
@@ -46,7 +61,11 @@ class WindowSchema(Strict):
 
     day = Code(vocab.DAYS, "day", required=True)
     start = Clock(required=True)
-    end = Clock(required=True, allow_midnight_end=True)
+    end = Clock(
+        required=True,
+        allow_midnight_end=True,
+        metadata={"description": "Later than start; 24:00 for a window ending at midnight"},
+    )
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -60,7 +79,10 @@ class FeeSchema(Strict):
     amount = Number(required=True, validate=validate.Range(0, 100_000))
     currency = Code(vocab.currencies, "currency (ISO 4217)", required=True)
     sliding_scale_min = Number(
-        load_default=None, allow_none=True, validate=validate.Range(0, 100_000)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "At most amount"},
     )
 
     @validates_schema
@@ -86,11 +108,19 @@ class StyleSchema(Strict):
 class TherapistProfileSchema(Strict):
     """A therapist profile as integrators submit it (contract: "Therapist profile")."""
 
-    id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=ID_ERROR))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    # The rule of _in_person_needs_location below, in the document's terms.
+    forbidden: ClassVar[tuple[JsonSchema, ...]] = (
+        together(has("formats", containing("in_person")), lacks("location")),
+    )
+
+    id = profile_id(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     gender = Code(vocab.GENDERS, "gender", load_default=None, allow_none=True)
     licenses = fields.List(
-        fields.Nested(LicenseSchema), required=True, validate=validate.Length(min=1, max=20)
+        fields.Nested(LicenseSchema),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "At most one licence per jurisdiction"},
     )
     modalities = CodeList(vocab.MODALITIES, "modality", min_items=1, required=True)
     concerns = CodeList(vocab.CONCERNS, "concern")
@@ -100,16 +130,27 @@ class TherapistProfileSchema(Strict):
     competencies = CodeList(vocab.IDENTITIES, "identity")
     faith = Code(vocab.FAITHS, "faith", load_default=None, allow_none=True)
     formats = CodeList(vocab.FORMATS, "format", min_items=1, required=True)
-    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
-    timezone = Code(vocab.timezones, "time zone (IANA)", required=True)
+    location = fields.Nested(
+        LocationSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Required when formats includes in_person"},
+    )
+    timezone = TimeZone(required=True)
     availability = fields.List(
-        fields.Nested(WindowSchema), load_default=list, validate=validate.Length(max=64)
+        fields.Nested(WindowSchema),
+        load_default=list,
+        validate=validate.Length(max=64),
+        metadata={"description": "Weekly windows in the therapist's timezone"},
     )
     accepting_new_clients = StrictBoolean(required=True)
     capacity = StrictInteger(required=True, validate=validate.Range(0, 10_000))
     fee = fields.Nested(FeeSchema, load_default=None, allow_none=True)
     insurance = fields.List(
-        OpaqueCode(), load_default=list, validate=[validate.Length(max=64), distinct]
+        OpaqueCode(),
+        load_default=list,
+        validate=[validate.Length(max=64), distinct],
+        metadata={"description": INSURANCE_CODES},
     )
     style = fields.Nested(StyleSchema, load_default=dict)
 
@@ -128,7 +169,7 @@ class TherapistProfileSchema(Strict):
 class TherapistUpsertSchema(TherapistProfileSchema):
     """The body of ``PUT /therapists/{id}``: ``id`` may be left out (the path names it)."""
 
-    id = fields.String(load_default=None, validate=validate.Regexp(ID_PATTERN, error=ID_ERROR))
+    id = profile_id(load_default=None, metadata={"description": "When given, the id in the path"})
 
 
 class TherapistSchema(TherapistProfileSchema):
@@ -155,11 +196,9 @@ def validate_profile(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any]
         return None, messages
 
 
-class TherapistQuerySchema(Schema):
+class TherapistQuerySchema(PageQuerySchema):
     """Paging and filters for the therapist list."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     jurisdiction = Code(vocab.jurisdictions, "jurisdiction")
     language = Code(vocab.languages, "language")
     modality = Code(vocab.MODALITIES, "modality")

@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from matcher.schemas.common import ProblemSchema
-from matcher.schemas.fields import code_enum
+from matcher.schemas.openapi import DocumentPlugin
 from matcher.schemas.profile import TherapistProfileSchema
 from matcher.services.errors import Refused
 from matcher.web.api import (
@@ -24,6 +24,7 @@ from matcher.web.api import (
     therapists,
     vocabulary,
 )
+from matcher.web.api.blueprint import IdConverter, register_converter
 from matcher.web.api.limits import init_limits, retry_after
 from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception, problem
 from matcher.web.errors import status_of
@@ -109,8 +110,11 @@ def init_api(app: Flask) -> MatcherApi:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    api = MatcherApi(app)
-    api.ma_plugin.converter.add_attribute_function(code_enum)
+    api = MatcherApi(app, spec_kwargs={"marshmallow_plugin": DocumentPlugin()})
+    register_converter(app, api, "id", IdConverter, {"type": "string", "minLength": 1})
+    register_converter(
+        app, api, "therapist_id", therapists.TherapistIdConverter, therapists.PATH_ID
+    )
     api.spec.components.schema("TherapistProfile", schema=TherapistProfileSchema)
     for module in (
         vocabulary,

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask_smorest
-from flask import Request
-from flask_smorest import abort
+from flask import Flask, Request
+from flask_smorest import Api, abort
 from marshmallow import Schema, missing
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.routing import BaseConverter
 
 from matcher.schemas.common import ProblemSchema
 from matcher.schemas.fields import invalid_text
@@ -20,8 +21,31 @@ from matcher.web.api.problems import PROBLEM_MIMETYPE
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class IdConverter(BaseConverter):
+    """A stored thing's id in a path: one segment, without NUL (PostgreSQL cannot take it)."""
+
+    regex = r"[^/\x00]+"
+    part_isolating = True
+
+
+def register_converter(
+    app: Flask, api: Api, name: str, converter: type[BaseConverter], schema: dict[str, Any]
+) -> None:
+    """Route ``<name:...>`` path parts with ``converter``; the document shows them as ``schema``."""
+    app.url_map.converters[name] = converter
+    api.register_converter(converter, lambda _: dict(schema))
+
+
 class JsonParser(FlaskParser):
     """Refuse a body that is not JSON with 415 instead of reading it as missing."""
+
+    # Query strings load with their schema's own setting (Strict: an unknown, say misspelt,
+    # parameter is refused rather than silently ignored).
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         """Load the JSON body, or abort 415 when the request says it is something else."""

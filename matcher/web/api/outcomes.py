@@ -70,7 +70,7 @@ class Referrals(MethodView):
             return _referral_document(referral, [])
 
 
-@blp.route("/<string:referral_id>")
+@blp.route("/<id:referral_id>")
 class ReferralById(MethodView):
     """One referral."""
 
@@ -82,7 +82,7 @@ class ReferralById(MethodView):
             return _referral_document(*referrals.get_referral(session, referral_id=referral_id))
 
 
-@blp.route("/<string:referral_id>/alliance")
+@blp.route("/<id:referral_id>/alliance")
 class Alliance(MethodView):
     """Early-alliance ratings of a referral."""
 

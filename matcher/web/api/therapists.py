@@ -21,13 +21,24 @@ from matcher.schemas.profile import (
 )
 from matcher.services import directory
 from matcher.services.directory import Therapist, TherapistFilter
-from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.api.blueprint import ApiBlueprint, IdConverter
 from matcher.web.api.problems import PROBLEM_MIMETYPE
 from matcher.web.context import services
 
 blp = ApiBlueprint(
     "therapists", __name__, url_prefix="/api/v1/therapists", description="Therapist profiles"
 )
+
+
+class TherapistIdConverter(IdConverter):
+    """A therapist id in a path: never ``import``, which names the bulk import beside it."""
+
+    # Without this, PUT /therapists/import would create a therapist "import" (the import route
+    # only takes POST, so routing fell through to the id route) and OPTIONS would offer PUT.
+    regex = r"(?!import$)" + IdConverter.regex
+
+
+PATH_ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": 64}
 
 
 def as_document(row: Therapist) -> dict[str, Any]:
@@ -38,7 +49,7 @@ def as_document(row: Therapist) -> dict[str, Any]:
 
 
 def _valid_id(therapist_id: str) -> None:
-    if not re.fullmatch(ID_PATTERN.strip("^$"), therapist_id):
+    if not re.fullmatch(ID_PATTERN, therapist_id):
         abort(422, errors={"id": [ID_ERROR]}, message="Invalid therapist id in the path.")
 
 
@@ -65,7 +76,7 @@ class Therapists(MethodView):
         }
 
 
-@blp.route("/<string:therapist_id>")
+@blp.route("/<therapist_id:therapist_id>")
 class TherapistById(MethodView):
     """One therapist."""
 
@@ -102,12 +113,16 @@ class TherapistById(MethodView):
 _IMPORT_BODY = {
     "required": True,
     "description": (
-        "A JSON array of profiles, or NDJSON (one profile per line) with "
-        "Content-Type: application/x-ndjson. All or nothing."
+        "A JSON array of at least one profile, or NDJSON (one profile per line) with "
+        "Content-Type: application/x-ndjson. Each id at most once. All or nothing."
     ),
     "content": {
         "application/json": {
-            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/TherapistProfile"}}
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/components/schemas/TherapistProfile"},
+            }
         },
     },
 }

@@ -44,7 +44,7 @@ def test_a_manual_candidate_keeps_what_was_typed_and_names_each_error(sign_in: S
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     summary = page.split('id="error-summary"')[1].split("</div>")[0]
-    assert 'href="#weights-language"' in summary and "Must be &gt;= 0" in summary
+    assert 'href="#weights-language"' in summary and "greater than or equal to 0" in summary
     assert 'href="#weights-style"' in summary and "Enter a number" in summary
     assert 'href="#note"' in summary
     assert 'id="weights-language-error"' in page  # beside the field too

@@ -111,3 +111,31 @@ def test_distance_needs_a_location(client: FlaskClient, admin: Headers) -> None:
     body = {"intake": {"jurisdiction": "US-CA", "formats": ["in_person"], "max_distance_km": 10}}
     problem = assert_problem(client.post("/api/v1/match", json=body, headers=admin), 422)
     assert "intake.location" in problem["errors"]
+
+
+def test_nul_characters_are_refused_not_stored(client: FlaskClient, admin: Headers) -> None:
+    """PostgreSQL cannot store NUL: refused as a bad field (or no such path), never a 5xx."""
+    from tests.conftest import BASE_PROFILE
+
+    profile = dict(BASE_PROFILE, name="Ana\x00")
+    problem = assert_problem(
+        client.put("/api/v1/therapists/t-000123", json=profile, headers=admin), 422
+    )
+    assert set(problem["errors"]) == {"name"}
+    problem = assert_problem(
+        client.post("/api/v1/therapists/import", json=[profile], headers=admin), 422
+    )
+    assert set(problem["errors"]) == {"[0].name"}
+    for url, body, field in (
+        (
+            "/api/v1/match",
+            {"intake": {"jurisdiction": "US-CA"}, "client_ref": "c\x00"},
+            "client_ref",
+        ),
+        ("/api/v1/referrals", {"match_id": "m\x00", "therapist_id": "t-1"}, "match_id"),
+        ("/api/v1/models", {"weights": {}, "intercept": 0.5, "note": "\x00"}, "note"),
+    ):
+        problem = assert_problem(client.post(url, json=body, headers=admin), 422)
+        assert set(problem["errors"]) == {field}, url
+    for url in ("/api/v1/therapists/t%00", "/api/v1/referrals/r%00"):
+        assert_problem(client.get(url, headers=admin), 404)

@@ -16,6 +16,10 @@ def put(client: FlaskClient, headers: Headers, profile: dict[str, Any]) -> Any:
     return client.put(f"/api/v1/therapists/{profile['id']}", json=profile, headers=headers)
 
 
+def allowed(response: Any) -> set[str]:
+    return {method.strip() for method in response.headers["Allow"].split(",")}
+
+
 def test_put_creates_then_replaces(
     client: FlaskClient, admin: Headers, make_profile: Profile
 ) -> None:
@@ -240,3 +244,54 @@ def test_import_of_an_object_or_nothing_is_422(client: FlaskClient, admin: Heade
         response = client.post("/api/v1/therapists/import", json=body, headers=admin)
         assert response.status_code == 422
         assert "body" in response.json["errors"]
+
+
+def test_import_is_not_a_therapist_id(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    put_import = client.put(
+        "/api/v1/therapists/import", json=make_profile(id="import"), headers=admin
+    )
+    assert put_import.status_code == 405
+    assert allowed(put_import) == {"OPTIONS", "POST"}
+    assert allowed(client.options("/api/v1/therapists/import", headers=admin)) == {
+        "OPTIONS",
+        "POST",
+    }
+    assert client.get("/api/v1/therapists/import", headers=admin).status_code == 405
+    assert client.delete("/api/v1/therapists/import", headers=admin).status_code == 405
+    # Nor can the import create one: the id pattern refuses it.
+    imported = client.post(
+        "/api/v1/therapists/import", json=[make_profile(id="import")], headers=admin
+    )
+    assert imported.status_code == 422 and "[0].id" in imported.json["errors"]
+    assert client.get("/api/v1/therapists?page_size=100", headers=admin).json["total"] == 0
+
+
+def test_dot_ids_are_refused(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
+    for dots in (".", ".."):
+        # Percent-encoded, the dots reach the server as the path segment itself.
+        url = "/api/v1/therapists/" + "%2E" * len(dots)
+        response = client.put(url, json=make_profile(id=dots), headers=admin)
+        assert response.status_code == 422 and set(response.json["errors"]) == {"id"}
+        assert put(client, admin, make_profile(id=f"a{dots}b")).status_code == 201
+
+
+def test_time_zone_aliases_are_kept_as_their_zone(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    stored = put(client, admin, make_profile(timezone="US/Pacific")).json
+    assert stored["timezone"] == "America/Los_Angeles"
+    for not_a_zone in ("localtime", "Factory", "posixrules", "America/Atlantis", "us/pacific"):
+        refused = put(client, admin, make_profile(timezone=not_a_zone))
+        assert refused.status_code == 422, not_a_zone
+        assert set(refused.json["errors"]) == {"timezone"}
+
+
+def test_other_insurance_plan_codes_are_accepted(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    stored = put(client, admin, make_profile(insurance=["aetna", "local_county_plan"])).json
+    assert stored["insurance"] == ["aetna", "local_county_plan"]
+    refused = put(client, admin, make_profile(insurance=["Local Plan", "aetna\n"]))
+    assert set(refused.json["errors"]) == {"insurance[0]", "insurance[1]"}

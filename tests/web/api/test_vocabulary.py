@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from flask.testing import FlaskClient
+
+from matcher.bundled import data_dir
+from matcher.services.demo import DEMO_FILE
 
 
 def test_vocabulary_lists_contract_codes(client: FlaskClient) -> None:
@@ -19,3 +24,17 @@ def test_vocabulary_lists_contract_codes(client: FlaskClient) -> None:
         "challenge",
     }
     assert all(term["label"] for terms in body.values() for term in terms)
+
+
+def test_insurance_lists_the_demo_plans_and_major_payers(client: FlaskClient) -> None:
+    listed = {term["code"] for term in client.get("/api/v1/vocabulary").json["insurance"]}
+    lines = (data_dir("profiles") / DEMO_FILE).read_text(encoding="utf-8").splitlines()
+    used = {plan for line in lines for plan in json.loads(line)["insurance"]}
+    assert used <= listed
+    assert {"aetna", "cigna", "united", "humana", "medicare", "sun_life", "manulife"} <= listed
+
+
+def test_time_zones_are_zones_not_aliases(client: FlaskClient) -> None:
+    zones = {term["code"] for term in client.get("/api/v1/vocabulary").json["timezones"]}
+    assert {"America/Los_Angeles", "America/Toronto", "Europe/Paris", "Etc/UTC"} <= zones
+    assert not zones & {"US/Pacific", "UTC", "Factory", "localtime", "posixrules"}
