@@ -163,3 +163,11 @@ def test_a_relaxed_match_keeps_the_crisis_resources_first(sign_in: SignIn) -> No
     relaxed = client.post(f"/coordinator/matches/{match_id}/relax", data=form)
     assert relaxed.status_code == 303
     assert "may be at risk now" in client.get(relaxed.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_form_is_refused_not_stored(sign_in: SignIn) -> None:
+    client = sign_in("coordinator")
+    data = dict(INTAKE, client_ref="C-\x00", csrf_token=token(client, "/coordinator/intake"))
+    answer = client.post("/coordinator/intake", data=data)
+    assert answer.status_code == 400
+    assert "Something in that request was not right" in answer.get_data(as_text=True)
