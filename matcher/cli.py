@@ -13,7 +13,7 @@ from tqdm import tqdm
 from matcher.app import create_app
 from matcher.services import directory, training
 from matcher.services import models as model_versions
-from matcher.services.demo import create_demo_key, load_demo_directory
+from matcher.services.demo import create_demo_key, load_demo_directory, save_demo_key
 from matcher.services.keys import SCOPES, create_key, revoke
 from matcher.services.models import ensure_default
 from matcher.serving import default_workers, serve
@@ -43,7 +43,11 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Default: one per core.")
-@click.option("--demo", is_flag=True, help="Load the demo directory if empty; print a demo key.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo directory if empty; print a demo key (earlier ones are revoked).",
+)
 def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None:
     """Migrate the database, then serve with gunicorn."""
     app = create_app()
@@ -56,7 +60,12 @@ def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None
             if loaded
             else "Directory not empty; demo profiles not loaded."
         )
-        click.echo(f"Demo API key (all scopes): {create_demo_key(db)}")
+        secret, revoked = create_demo_key(db)
+        click.echo(f"Demo API key (all scopes): {secret}")
+        click.echo(
+            f"Saved in {save_demo_key(app.instance_path, secret)}"
+            + (f"; {revoked} earlier demo key(s) revoked." if revoked else ".")
+        )
     # Build the matching index once here; gunicorn forks the workers from this process.
     snapshot = app.extensions["matcher"].matching.snapshot()
     click.echo(
