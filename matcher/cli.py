@@ -50,7 +50,10 @@ def main() -> None:
 )
 def serve_command(host: str, port: int, workers: int | None, demo: bool) -> None:
     """Migrate the database, then serve with gunicorn."""
-    app = create_app()
+    try:
+        app = create_app()
+    except ValueError as err:  # a MATCHER_* setting that cannot be served as given
+        raise click.ClickException(str(err)) from err
     db: Database = app.extensions["matcher"].db
     upgrade(db)
     if demo:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "MATCHER_"
+WORKER_CLASSES = ("sync", "gthread")
 
 
 def _int(name: str, default: int) -> int:
@@ -35,11 +36,28 @@ class Settings:
     rate_limit: str = "600 per minute"
     exploration: float = 0.0
     log_level: str = "INFO"
+    # Gunicorn: the worker class, threads per worker (1 with sync) and the bound on a request's
+    # time. Gthread with 4 threads won bench/http_workers.py; 120 s leaves room for the largest
+    # import the API accepts (64 MiB, 72,000 profiles: 51 s on two busy cores).
+    worker_class: str = "gthread"
+    threads: int = 4
+    timeout: int = 120
+
+    def __post_init__(self) -> None:
+        """Refuse serving settings gunicorn would silently reinterpret."""
+        if self.worker_class not in WORKER_CLASSES:
+            raise ValueError(f"MATCHER_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}")
+        if self.threads < 1 or (self.worker_class == "sync" and self.threads != 1):
+            # Gunicorn runs gthread whenever threads > 1, whatever the class says.
+            raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
+        if self.timeout < 1:
+            raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from the process environment."""
         env = os.environ.get
+        worker_class = env(ENV_PREFIX + "WORKER_CLASS") or "gthread"
         return cls(
             database_url=env(ENV_PREFIX + "DATABASE_URL") or None,
             instance_path=env(ENV_PREFIX + "INSTANCE_PATH") or None,
@@ -51,6 +69,9 @@ class Settings:
             rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
+            worker_class=worker_class,
+            threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
+            timeout=_int("TIMEOUT", 120),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

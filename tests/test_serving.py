@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.workers.sync import SyncWorker
 
+from matcher.bundled import data_dir
+from matcher.config import Settings
 from matcher.services.demo import create_demo_key
 from matcher.services.keys import create_key
 from matcher.services.models import ensure_default
+from matcher.serving import BoundedThreadWorker, gunicorn_options
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade
 from tests.web.api.test_match import CONTRACT_REQUEST
@@ -134,6 +139,8 @@ def test_serve_demo(tmp_path: Path) -> None:
     db.close()
     with _serving(instance, "--demo") as (base, log):
         key = _demo_key(log)
+        # The class gunicorn runs is the one the README names.
+        assert "Using worker: matcher.serving.BoundedThreadWorker" in log.read_text()
         status, page = _call(f"{base}/api/v1/therapists?page_size=100", key)
         assert status == 200 and page["total"] >= 2000 and len(page["items"]) == 100
         assert _call(f"{base}/api/v1/therapists")[0] == 401
@@ -148,3 +155,70 @@ def test_serve_demo(tmp_path: Path) -> None:
     saved = instance / "demo-key"
     assert saved.read_text().strip() == key
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def _many_profiles(copies: int) -> bytes:
+    """The demo directory ``copies`` times over under new ids, as one NDJSON body."""
+    text = (data_dir("profiles") / "demo-directory.ndjson").read_text(encoding="utf-8")
+    return "".join(text.replace('{"id":"t-', f'{{"id":"c{n}-') for n in range(copies)).encode()
+
+
+@pytest.mark.slow
+def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
+    # The default worker class (gthread) is the one whose bound is matcher's own code; sync
+    # workers are bounded by gunicorn itself.
+    instance = tmp_path / "instance"
+    db = _migrated(instance)
+    _, key = create_key(db, name="importer", scopes=("profiles",))
+    db.close()
+    body = _many_profiles(10)  # 24,000 profiles: far longer than the 2 s allowed below
+    with _serving(instance, MATCHER_TIMEOUT="2") as (base, log):
+        started = time.monotonic()
+        try:
+            status, _ = _call(
+                f"{base}/api/v1/therapists/import",
+                key,
+                body,
+                timeout=60,
+                **{"Content-Type": "application/x-ndjson"},
+            )
+        except OSError:
+            status = None  # the worker was killed before it could answer
+        elapsed = time.monotonic() - started
+        assert status != 200 and elapsed < 10, (status, elapsed)
+        assert "WORKER TIMEOUT" in log.read_text()
+        # A new worker takes over, and the cut import left nothing behind.
+        status, page = _call(f"{base}/api/v1/therapists", key)
+        assert status == 200 and page["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(), Settings(worker_class="sync", threads=1), Settings(threads=2, timeout=5)],
+    ids=["default", "sync", "gthread-2"],
+)
+def test_gunicorn_runs_the_worker_class_and_timeout_it_is_given(settings: Settings) -> None:
+    options = gunicorn_options("127.0.0.1", 8000, 2, settings)
+    config = Config()
+    for name, value in options.items():
+        if value is not None:
+            config.set(name, value)
+    # Gunicorn silently runs gthread when threads > 1: what runs must be what was asked for.
+    expected = {"sync": SyncWorker, "gthread": BoundedThreadWorker}[settings.worker_class]
+    assert config.worker_class is expected
+    assert config.threads == settings.threads
+    assert config.timeout == settings.timeout
+
+
+def test_settings_refuse_threads_with_sync_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="MATCHER_THREADS"):
+        Settings(worker_class="sync", threads=4)
+    with pytest.raises(ValueError, match="MATCHER_WORKER_CLASS"):
+        Settings(worker_class="eventlet")
+    monkeypatch.setenv("MATCHER_WORKER_CLASS", "sync")
+    monkeypatch.setenv("MATCHER_TIMEOUT", "5")
+    read = Settings.from_env()
+    assert (read.worker_class, read.threads, read.timeout) == ("sync", 1, 5)
+    monkeypatch.setenv("MATCHER_THREADS", "4")
+    with pytest.raises(ValueError, match="MATCHER_THREADS"):
+        Settings.from_env()
