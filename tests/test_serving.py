@@ -171,8 +171,8 @@ def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
     db = _migrated(instance)
     _, key = create_key(db, name="importer", scopes=("profiles",))
     db.close()
-    body = _many_profiles(10)  # 24,000 profiles: far longer than the 2 s allowed below
-    with _serving(instance, MATCHER_TIMEOUT="2") as (base, log):
+    body = _many_profiles(10)  # 24,000 profiles: far longer than the 3 s allowed below
+    with _serving(instance, MATCHER_TIMEOUT="3") as (base, log):
         started = time.monotonic()
         try:
             status, _ = _call(
@@ -185,7 +185,7 @@ def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
         except OSError:
             status = None  # the worker was killed before it could answer
         elapsed = time.monotonic() - started
-        assert status != 200 and elapsed < 10, (status, elapsed)
+        assert status != 200 and elapsed < 12, (status, elapsed)
         assert "WORKER TIMEOUT" in log.read_text()
         # A new worker takes over, and the cut import left nothing behind.
         status, page = _call(f"{base}/api/v1/therapists", key)
