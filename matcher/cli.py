@@ -15,7 +15,12 @@ from matcher.app import create_app
 from matcher.lab.simulation.history import KEY_ID, play_history
 from matcher.services import clients, directory, training, users
 from matcher.services import models as model_versions
-from matcher.services.demo import create_demo_key, create_demo_users, load_demo_directory
+from matcher.services.demo import (
+    create_demo_key,
+    create_demo_users,
+    load_demo_directory,
+    save_demo_key,
+)
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.services.matching import MatchService
@@ -57,7 +62,11 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Default: one per core.")
-@click.option("--demo", is_flag=True, help="Load the demo directory if empty; print a demo key.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo directory if empty; print a demo key (earlier ones are revoked).",
+)
 @click.option(
     "--demo-history/--no-demo-history",
     default=True,
@@ -68,7 +77,10 @@ def serve_command(
     host: str, port: int, workers: int | None, demo: bool, demo_history: bool
 ) -> None:
     """Migrate the database, then serve with gunicorn."""
-    app = create_app()
+    try:
+        app = create_app()
+    except ValueError as err:  # a MATCHER_* setting that cannot be served as given
+        raise click.ClickException(str(err)) from err
     db: Database = app.extensions["matcher"].db
     upgrade(db)
     if demo:
@@ -80,8 +92,12 @@ def serve_command(
             else "Directory not empty; demo profiles not loaded."
         )
         with db.transaction() as session:
-            demo_key = create_demo_key(session)
+            demo_key, revoked = create_demo_key(session)
         click.echo(f"Demo API key (all scopes): {demo_key}")
+        click.echo(
+            f"Saved in {save_demo_key(app.instance_path, demo_key)}"
+            + (f"; {revoked} earlier demo key(s) revoked." if revoked else ".")
+        )
         with db.transaction() as session:
             people = create_demo_users(session)
         for email, role, password in people:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "MATCHER_"
+WORKER_CLASSES = ("sync", "gthread")
 
 
 def _int(name: str, default: int) -> int:
@@ -41,16 +42,32 @@ class Settings:
     exploration: float = 0.0
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
-    worker_class: str = "sync"
     crisis_resources: str | None = None
     wai_alert_below: float = 36.0
     alert_drop_share: float = 0.1
     login_rate_limit: str = "10 per minute"
+    # Gunicorn: the worker class, threads per worker (1 with sync) and the bound on a request's
+    # time. Gthread with 4 threads won bench/http_workers.py; 120 s leaves room for the largest
+    # import the API accepts (64 MiB, 72,000 profiles: 51 s on two busy cores).
+    worker_class: str = "gthread"
+    threads: int = 4
+    timeout: int = 120
+
+    def __post_init__(self) -> None:
+        """Refuse serving settings gunicorn would silently reinterpret."""
+        if self.worker_class not in WORKER_CLASSES:
+            raise ValueError(f"MATCHER_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}")
+        if self.threads < 1 or (self.worker_class == "sync" and self.threads != 1):
+            # Gunicorn runs gthread whenever threads > 1, whatever the class says.
+            raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
+        if self.timeout < 1:
+            raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from the process environment."""
         env = os.environ.get
+        worker_class = env(ENV_PREFIX + "WORKER_CLASS") or "gthread"
         return cls(
             database_url=env(ENV_PREFIX + "DATABASE_URL") or None,
             instance_path=env(ENV_PREFIX + "INSTANCE_PATH") or None,
@@ -63,11 +80,13 @@ class Settings:
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),
-            worker_class=env(ENV_PREFIX + "WORKER_CLASS") or "sync",
             crisis_resources=env(ENV_PREFIX + "CRISIS_RESOURCES") or None,
             wai_alert_below=_float("WAI_ALERT_BELOW", 36.0),
             alert_drop_share=_float("ALERT_DROP_SHARE", 0.1),
             login_rate_limit=env(ENV_PREFIX + "LOGIN_RATE_LIMIT") or "10 per minute",
+            worker_class=worker_class,
+            threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
+            timeout=_int("TIMEOUT", 120),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from matcher.config import Settings
 
 
 def default_workers() -> int:
@@ -15,24 +20,59 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def gunicorn_options(
-    host: str, port: int, workers: int, *, worker_class: str = "sync"
-) -> dict[str, Any]:
+class BoundedThreadWorker(ThreadWorker):
+    """Gunicorn's gthread worker, with each request bounded by ``timeout`` as sync workers are."""
+
+    # Gthread's event loop keeps beating while its threads serve, so gunicorn's timeout never
+    # fires for a stuck request. Here, while requests are in flight, the beat is dated at the
+    # start of the oldest, which is what a sync worker's beat amounts to: once a request has run
+    # ``timeout`` seconds the arbiter aborts the worker (SIGABRT, then SIGKILL a second later)
+    # and starts another. The worker's other requests in flight are cut with it.
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._started: dict[int, float] = {}
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        """Serve one request, noting when it started."""
+        thread = threading.get_ident()
+        self._started[thread] = time.monotonic()
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            self._started.pop(thread, None)
+
+    def notify(self) -> None:
+        """Tell the arbiter the worker is alive, as of the start of its oldest request."""
+        started = list(self._started.values())
+        if not started:
+            super().notify()
+            return
+        # The same clock and file as gunicorn's WorkerTmp.notify, with the request's start time.
+        oldest = min(started)
+        os.utime(self.tmp.fileno(), (oldest, oldest))
+
+
+# What each ``MATCHER_WORKER_CLASS`` runs.
+WORKER_CLASSES = {"sync": "sync", "gthread": f"{__name__}.{BoundedThreadWorker.__name__}"}
+
+
+def gunicorn_options(host: str, port: int, workers: int, settings: Settings) -> dict[str, Any]:
     """The gunicorn settings ``matcher serve`` uses."""
     shm = Path("/dev/shm")
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Sync workers: matching is CPU-bound, and with threaded workers one process keeps every
-        # keep-alive connection it accepted, leaving the other cores idle (measured: one busy
-        # worker, one idle, under wrk). Sync workers close each connection, so the kernel spreads
-        # requests across processes. Put a reverse proxy in front for slow clients, as gunicorn
-        # advises; MATCHER_WORKER_CLASS=gthread switches to threads.
-        "worker_class": worker_class,
-        "threads": 4,
+        # Gthread, 4 threads per worker, by bench/http_workers.py (figures in bench/README.md):
+        # under wrk's keep-alive clients it served 1.5-4 times the requests of sync workers at 16
+        # connections and more in 11 of 14 rounds at 4, with a p99 no worse and a quarter less
+        # CPU per request (a sync worker closes every connection and waits for the client to
+        # close its end). BoundedThreadWorker bounds its requests by ``timeout``, as sync's are.
+        "worker_class": WORKER_CLASSES[settings.worker_class],
+        "threads": settings.threads,
         # Build the app (and the matching index) once in the master; workers fork from it.
         "preload_app": True,
-        "timeout": 30,
+        "timeout": settings.timeout,
         "graceful_timeout": 30,
         "keepalive": 5,
         "max_requests": 0,
@@ -70,5 +110,5 @@ class Server(BaseApplication):
 
 def serve(app: Flask, *, host: str, port: int, workers: int) -> None:
     """Run gunicorn in the foreground until it is stopped."""
-    worker_class = app.extensions["matcher"].settings.worker_class
-    Server(app, gunicorn_options(host, port, workers, worker_class=worker_class)).run()
+    settings: Settings = app.config["MATCHER_SETTINGS"]
+    Server(app, gunicorn_options(host, port, workers, settings)).run()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -25,12 +26,21 @@ from matcher.storage.schema import upgrade
 POSTGRES_URL = os.environ.get("MATCHER_TEST_DATABASE_URL")
 DB_FIXTURES = {"db_url", "db", "app", "client", "make_key", "demo_db_url"}
 
+# Property tests run few examples by default, so the README's test command stays quick, and many in
+# CI's second run (HYPOTHESIS_PROFILE=slow, or pytest --hypothesis-profile=slow). A test may ask for
+# a multiple of the profile's count; an explicit count in a test wins over any profile.
+hypothesis.settings.register_profile("default", max_examples=30, deadline=None)
+hypothesis.settings.register_profile("slow", max_examples=300, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "default")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that touches the database, so CI can rerun just those on PostgreSQL."""
+    """Mark database tests (CI reruns them on PostgreSQL) and property tests (CI's slow run)."""
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
 
 
 def _reset_postgres(url: str) -> None:

@@ -104,3 +104,14 @@ def test_keys_list_and_revoke(run: Callable[..., Any], db_url: str) -> None:
         assert authenticate(session, secret=secret) is None
     db.close()
     assert CliRunner().invoke(main, ["keys", "revoke", "k-none"]).exit_code == 1
+
+
+def test_serve_refuses_threads_with_sync_workers(
+    run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Gunicorn would run these as gthread while the settings say sync.
+    monkeypatch.setenv("MATCHER_WORKER_CLASS", "sync")
+    monkeypatch.setenv("MATCHER_THREADS", "4")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 1
+    assert "MATCHER_THREADS must be 1 with sync workers" in result.output

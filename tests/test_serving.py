@@ -1,4 +1,4 @@
-"""``matcher serve --demo`` as the README runs it: gunicorn, the demo directory, a printed key."""
+"""``matcher serve`` as the README runs it: gunicorn, the demo directory, a printed key."""
 
 from __future__ import annotations
 
@@ -7,16 +7,31 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.workers.sync import SyncWorker
 
+from matcher.bundled import data_dir
+from matcher.config import Settings
+from matcher.services.demo import create_demo_key
+from matcher.services.keys import create_key
+from matcher.services.models import ensure_default
+from matcher.serving import BoundedThreadWorker, gunicorn_options
+from matcher.storage.database import Database
+from matcher.storage.schema import upgrade
 from tests.web.api.test_match import CONTRACT_REQUEST
+
+DEMO_KEY_LINE = re.compile(r"Demo API key \(all scopes\): (\S+)")
 
 
 def _free_port() -> int:
@@ -25,75 +40,188 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _call(url: str, key: str | None = None, body: Any = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
+def _call(
+    url: str, key: str | None = None, body: Any = None, *, timeout: float = 10, **headers: str
+) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", **headers}
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    data = json.dumps(body).encode() if body is not None else None
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+        return err.code, err.read()
 
 
-@pytest.mark.slow
-def test_serve_demo(tmp_path: Path) -> None:
+@contextmanager
+def _serving(instance: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
+    """Run ``matcher serve ARGS`` until it is ready; yield its base URL and its log."""
     port = _free_port()
-    env = dict(os.environ, MATCHER_INSTANCE_PATH=str(tmp_path), PYTHONUNBUFFERED="1")
-    env.pop("MATCHER_DATABASE_URL", None)
-    log = (tmp_path / "serve.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "matcher", "serve", "--demo", "--port", str(port), "--workers", "2"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
+    environment = dict(os.environ, MATCHER_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
+    environment.pop("MATCHER_DATABASE_URL", None)
+    environment.update(env)
+    log_path = instance.parent / f"serve-{port}.log"
+    command = [sys.executable, "-m", "matcher", "serve", "--port", str(port), "--workers", "2"]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [*command, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
-        key = None
-        while time.monotonic() < deadline:
-            text = (tmp_path / "serve.log").read_text()
-            found = re.search(r"Demo API key \(all scopes\): (\S+)", text)
-            if found and "Booting worker" in text:
-                key = found.group(1)
+        while True:
+            assert server.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            if "Booting worker" in log_path.read_text():
                 try:
                     if _call(f"{base}/readyz")[0] == 200:
                         break
                 except OSError:
                     pass
-            assert server.poll() is None, text
-            time.sleep(0.5)
-        assert key, (tmp_path / "serve.log").read_text()
+            time.sleep(0.3)
+        yield base, log_path
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _demo_key(log: Path) -> str:
+    found = DEMO_KEY_LINE.search(log.read_text())
+    assert found, log.read_text()
+    return found.group(1)
+
+
+def _migrated(instance: Path) -> Database:
+    """The database ``matcher serve`` will use in ``instance``, migrated."""
+    instance.mkdir(parents=True, exist_ok=True)
+    db = Database(f"sqlite:///{instance / 'matcher.sqlite3'}")
+    upgrade(db)
+    with db.transaction() as session:
+        ensure_default(session)
+    return db
+
+
+def _check_writes_reach_every_worker(base: str, key: str, page: dict[str, Any]) -> None:
+    """A new therapist is matched on the next requests, whichever worker answers."""
+    profile = dict(page["items"][0], id="t-new", name="New Person")
+    for field in ("active", "created_at", "updated_at"):
+        profile.pop(field)
+    req = urllib.request.Request(
+        f"{base}/api/v1/therapists/t-new",
+        data=json.dumps(profile).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as response:
+        assert response.status == 201
+    intake = {"jurisdiction": profile["licenses"][0]["jurisdiction"], "exclude_therapists": []}
+    seen = set()
+    for _ in range(8):  # several requests land on both workers
+        status, body = _call(f"{base}/api/v1/match", key, {"intake": intake, "limit": 50})
+        assert status == 200, body
+        seen.add(body["eligible"])
+    assert len(seen) == 1, seen
+
+
+@pytest.mark.slow
+def test_serve_demo(tmp_path: Path) -> None:
+    # One server for every check: starting one with the demo directory takes seconds.
+    instance = tmp_path / "instance"
+    db = _migrated(instance)
+    with db.transaction() as session:
+        earlier, _ = create_demo_key(session)  # what an earlier `matcher serve --demo` printed
+        _, own = create_key(session, name="demo", scopes=("match",))  # someone's, also "demo"
+    db.close()
+    with _serving(instance, "--demo") as (base, log):
+        key = _demo_key(log)
+        # The class gunicorn runs is the one the README names.
+        assert "Using worker: matcher.serving.BoundedThreadWorker" in log.read_text()
         status, page = _call(f"{base}/api/v1/therapists?page_size=100", key)
         assert status == 200 and page["total"] >= 2000 and len(page["items"]) == 100
         assert _call(f"{base}/api/v1/therapists")[0] == 401
         status, matched = _call(f"{base}/api/v1/match", key, CONTRACT_REQUEST)
         assert status == 200 and matched["results"], matched
-        # Every worker sees a write at once: a new therapist is matched on the next requests.
-        status, _ = _call(f"{base}/api/v1/therapists/t-new", None)
-        profile = dict(json.loads(json.dumps(page["items"][0])), id="t-new", name="New Person")
-        for field in ("active", "created_at", "updated_at"):
-            profile.pop(field)
-        req = urllib.request.Request(
-            f"{base}/api/v1/therapists/t-new",
-            data=json.dumps(profile).encode(),
-            method="PUT",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-        )
-        with urllib.request.urlopen(req, timeout=10) as response:
-            assert response.status == 201
-        intake = {"jurisdiction": profile["licenses"][0]["jurisdiction"], "exclude_therapists": []}
-        seen = set()
-        for _ in range(8):  # several requests land on both workers
-            status, body = _call(f"{base}/api/v1/match", key, {"intake": intake, "limit": 50})
-            seen.add(body["eligible"])
-        assert len(seen) == 1, seen
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+        # Only the newest demo key is valid; other keys are left alone.
+        assert "1 earlier demo key(s) revoked" in log.read_text()
+        assert _call(f"{base}/api/v1/therapists", earlier)[0] == 401
+        assert _call(f"{base}/api/v1/match", own, CONTRACT_REQUEST)[0] == 200
+        _check_writes_reach_every_worker(base, key, page)
+    # The README reads the key from the instance folder; only its owner may read it.
+    saved = instance / "demo-key"
+    assert saved.read_text().strip() == key
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def _many_profiles(copies: int) -> bytes:
+    """The demo directory ``copies`` times over under new ids, as one NDJSON body."""
+    text = (data_dir("profiles") / "demo-directory.ndjson").read_text(encoding="utf-8")
+    return "".join(text.replace('{"id":"t-', f'{{"id":"c{n}-') for n in range(copies)).encode()
+
+
+@pytest.mark.slow
+def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
+    # The default worker class (gthread) is the one whose bound is matcher's own code; sync
+    # workers are bounded by gunicorn itself.
+    instance = tmp_path / "instance"
+    db = _migrated(instance)
+    with db.transaction() as session:
+        _, key = create_key(session, name="importer", scopes=("profiles",))
+    db.close()
+    body = _many_profiles(10)  # 24,000 profiles: far longer than the 3 s allowed below
+    with _serving(instance, MATCHER_TIMEOUT="3") as (base, log):
+        started = time.monotonic()
+        try:
+            status, _ = _call(
+                f"{base}/api/v1/therapists/import",
+                key,
+                body,
+                timeout=60,
+                **{"Content-Type": "application/x-ndjson"},
+            )
+        except OSError:
+            status = None  # the worker was killed before it could answer
+        elapsed = time.monotonic() - started
+        assert status != 200 and elapsed < 12, (status, elapsed)
+        assert "WORKER TIMEOUT" in log.read_text()
+        # A new worker takes over, and the cut import left nothing behind.
+        status, page = _call(f"{base}/api/v1/therapists", key)
+        assert status == 200 and page["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(), Settings(worker_class="sync", threads=1), Settings(threads=2, timeout=5)],
+    ids=["default", "sync", "gthread-2"],
+)
+def test_gunicorn_runs_the_worker_class_and_timeout_it_is_given(settings: Settings) -> None:
+    options = gunicorn_options("127.0.0.1", 8000, 2, settings)
+    config = Config()
+    for name, value in options.items():
+        if value is not None:
+            config.set(name, value)
+    # Gunicorn silently runs gthread when threads > 1: what runs must be what was asked for.
+    expected = {"sync": SyncWorker, "gthread": BoundedThreadWorker}[settings.worker_class]
+    assert config.worker_class is expected
+    assert config.threads == settings.threads
+    assert config.timeout == settings.timeout
+
+
+def test_settings_refuse_threads_with_sync_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="MATCHER_THREADS"):
+        Settings(worker_class="sync", threads=4)
+    with pytest.raises(ValueError, match="MATCHER_WORKER_CLASS"):
+        Settings(worker_class="eventlet")
+    monkeypatch.setenv("MATCHER_WORKER_CLASS", "sync")
+    monkeypatch.setenv("MATCHER_TIMEOUT", "5")
+    read = Settings.from_env()
+    assert (read.worker_class, read.threads, read.timeout) == ("sync", 1, 5)
+    monkeypatch.setenv("MATCHER_THREADS", "4")
+    with pytest.raises(ValueError, match="MATCHER_THREADS"):
+        Settings.from_env()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from pathlib import Path
 
 from sqlmodel import Session
 
 from matcher.bundled import data_dir
 from matcher.services import directory, users
-from matcher.services.keys import SCOPES, create_key
+from matcher.services.keys import SCOPES, replace_key
 
 DEMO_FILE = "demo-directory.ndjson"
+DEMO_KEY_NAME = "demo"
+# Where ``matcher serve --demo`` leaves the demo key, in the instance folder, for scripts and docs.
+DEMO_KEY_FILE = "demo-key"
 
 
 def demo_profiles() -> list[dict[str, object]]:
@@ -27,10 +32,21 @@ def load_demo_directory(session: Session) -> int:
     return created + updated
 
 
-def create_demo_key(session: Session) -> str:
-    """Issue a key with every scope for the demo."""
-    _, secret = create_key(session, name="demo", scopes=SCOPES)
-    return secret
+def create_demo_key(session: Session) -> tuple[str, int]:
+    """Issue the demo's all-scopes key and revoke earlier ones; the secret and how many."""
+    # A demo key is one named "demo" with every scope, so each run leaves exactly one valid.
+    _, secret, revoked = replace_key(session, name=DEMO_KEY_NAME, scopes=SCOPES)
+    return secret, len(revoked)
+
+
+def save_demo_key(instance_path: str | Path, secret: str) -> Path:
+    """Write the demo key to the instance folder, readable by its owner only."""
+    path = Path(instance_path) / DEMO_KEY_FILE
+    path.unlink(missing_ok=True)  # a fresh file, so the mode below holds whoever made the old one
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secret + "\n")
+    return path
 
 
 DEMO_USERS = (("coordinator@demo.invalid", "coordinator"), ("admin@demo.invalid", "admin"))

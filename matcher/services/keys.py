@@ -29,8 +29,8 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(session: Session, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
-    """Issue a key; the secret is returned here and never again."""
+def _new_key(name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+    """A checked, unsaved key record and its secret."""
     wanted = sorted(set(scopes))
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown or not wanted:
@@ -48,8 +48,29 @@ def create_key(session: Session, *, name: str, scopes: Iterable[str]) -> tuple[A
         scopes=wanted,
         created_at=utcnow(),
     )
+    return record, secret
+
+
+def create_key(session: Session, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+    """Issue a key; the secret is returned here and never again."""
+    record, secret = _new_key(name, scopes)
     stored_keys.add(session, key=record)
     return record, secret
+
+
+def replace_key(
+    session: Session, *, name: str, scopes: Iterable[str]
+) -> tuple[ApiKey, str, list[str]]:
+    """Issue a key and revoke the live keys of the same name and scopes (their ids returned)."""
+    record, secret = _new_key(name, scopes)
+    revoked = []
+    for key in stored_keys.all_keys(session):
+        if key.revoked_at is None and key.name == record.name and key.scopes == record.scopes:
+            key.revoked_at = record.created_at
+            session.add(key)
+            revoked.append(key.id)
+    stored_keys.add(session, key=record)
+    return record, secret, revoked
 
 
 def _plausible(secret: str) -> bool:

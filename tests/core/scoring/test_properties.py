@@ -215,9 +215,10 @@ def assert_same_ranking(
     assert ranked == sorted(ranked, key=lambda t: (-engine[t], t))
 
 
-# The agreement test carries most of the weight; the others are cheaper spot checks.
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-THOROUGH = settings(SETTINGS, max_examples=250)
+# The agreement test carries most of the weight; the others are cheaper spot checks. How many
+# examples each runs comes from the Hypothesis profile (tests/conftest.py).
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(SETTINGS, max_examples=3 * settings.default.max_examples)
 
 
 @THOROUGH
