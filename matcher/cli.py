@@ -20,6 +20,7 @@ from matcher.services.demo import (
     create_demo_users,
     load_demo_directory,
     save_demo_key,
+    save_demo_logins,
 )
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
@@ -102,8 +103,10 @@ def serve_command(
             people = create_demo_users(session)
         for email, role, password in people:
             click.echo(f"Demo {role}: {email} / password {password}")
-        if not people:
-            click.echo("Demo users exist already (their passwords were printed when made).")
+        if people:
+            click.echo(f"Sign-ins saved in {save_demo_logins(app.instance_path, people)}.")
+        else:
+            click.echo("Demo users exist already (their sign-ins are in instance/demo-logins).")
         if demo_history:
             _play_demo_history(app.extensions["matcher"].matching)
     # Build the matching index once here; gunicorn forks the workers from this process.

@@ -157,6 +157,12 @@ def test_serve_demo(tmp_path: Path) -> None:
     saved = instance / "demo-key"
     assert saved.read_text().strip() == key
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    # The demo coordinator and admin, printed once and saved for the owner only.
+    logins = instance / "demo-logins"
+    text = logins.read_text()
+    assert "coordinator: coordinator@demo.invalid " in text and "admin: admin@demo.invalid " in text
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    assert text.split()[2] in log.read_text()  # the password printed is the one saved
 
 
 def _many_profiles(copies: int) -> bytes:

@@ -16,6 +16,8 @@ DEMO_FILE = "demo-directory.ndjson"
 DEMO_KEY_NAME = "demo"
 # Where ``matcher serve --demo`` leaves the demo key, in the instance folder, for scripts and docs.
 DEMO_KEY_FILE = "demo-key"
+# The demo coordinator's and admin's sign-ins, written when they are made (only then).
+DEMO_LOGINS_FILE = "demo-logins"
 
 
 def demo_profiles() -> list[dict[str, object]]:
@@ -41,11 +43,20 @@ def create_demo_key(session: Session) -> tuple[str, int]:
 
 def save_demo_key(instance_path: str | Path, secret: str) -> Path:
     """Write the demo key to the instance folder, readable by its owner only."""
-    path = Path(instance_path) / DEMO_KEY_FILE
+    return _private_file(Path(instance_path) / DEMO_KEY_FILE, secret + "\n")
+
+
+def save_demo_logins(instance_path: str | Path, logins: list[tuple[str, str, str]]) -> Path:
+    """Write the demo users' sign-ins (made once) to the instance folder, owner-only."""
+    lines = "".join(f"{role}: {email} {password}\n" for email, role, password in logins)
+    return _private_file(Path(instance_path) / DEMO_LOGINS_FILE, lines)
+
+
+def _private_file(path: Path, text: str) -> Path:
     path.unlink(missing_ok=True)  # a fresh file, so the mode below holds whoever made the old one
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(secret + "\n")
+        file.write(text)
     return path
 
 
