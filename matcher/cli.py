@@ -164,13 +164,18 @@ def keys_group() -> None:
     type=click.Choice(SCOPES),
     help="Repeat for several scopes; admin implies all.",
 )
-def keys_create(name: str, scopes: tuple[str, ...]) -> None:
+@click.option(
+    "--rate-limit",
+    default=None,
+    help='This key\'s own request limit, e.g. "6000 per minute" (default: MATCHER_RATE_LIMIT).',
+)
+def keys_create(name: str, scopes: tuple[str, ...], rate_limit: str | None) -> None:
     """Create a key; it is printed once, alone on the last line."""
     db = _database()
     upgrade(db)
     try:
         with db.transaction() as session:
-            record, secret = create_key(session, name=name, scopes=scopes)
+            record, secret = create_key(session, name=name, scopes=scopes, rate_limit=rate_limit)
     except Refused as refusal:
         refuse(refusal)
     click.echo(f"Created key {record.id} ({record.name}) with scopes: {', '.join(record.scopes)}")

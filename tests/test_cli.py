@@ -115,3 +115,17 @@ def test_serve_refuses_threads_with_sync_workers(
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 1
     assert "MATCHER_THREADS must be 1 with sync workers" in result.output
+
+
+def test_keys_create_with_its_own_rate_limit(run: Callable[..., Any], db_url: str) -> None:
+    result = run("keys", "create", "--name", "site", "--scope", "match",
+                 "--rate-limit", "6000 per minute")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1]
+    db = Database(db_url)
+    with db.session() as session:
+        key = authenticate(session, secret=secret)
+    db.engine.dispose()
+    assert key is not None and key.rate_limit == "6000 per minute"
+    refused = run("keys", "create", "--name", "x", "--scope", "match", "--rate-limit", "lots")
+    assert refused.exit_code == 1 and "rate_limit" in refused.output

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 
+from limits import parse
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from matcher.services.errors import Invalid, NotFound
@@ -15,8 +19,19 @@ from matcher.storage.tables import ApiKey
 from matcher.storage.types import utcnow
 
 SCOPES: tuple[str, ...] = ("match", "profiles", "outcomes", "admin")
+log = logging.getLogger(__name__)
 
-__all__ = ["SCOPES", "ApiKey", "KeyCache", "allows", "create_key", "list_keys", "revoke"]
+__all__ = [
+    "SCOPES",
+    "ApiKey",
+    "KeyCache",
+    "UseLog",
+    "allows",
+    "check_rate_limit",
+    "create_key",
+    "list_keys",
+    "revoke",
+]
 KEY_PREFIX = "mk_"
 
 
@@ -29,7 +44,21 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _new_key(name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+def check_rate_limit(text: str | None) -> str | None:
+    """A rate limit as Flask-Limiter reads it ("6000 per minute"), or None for the default."""
+    if text is None or not text.strip():
+        return None
+    try:
+        parse(text.strip())
+    except ValueError as err:
+        raise Invalid(
+            f"Not a rate limit: {text[:40]!r}.",
+            {"rate_limit": ["Write it like '6000 per minute' or '100/second'."]},
+        ) from err
+    return text.strip()
+
+
+def _new_key(name: str, scopes: Iterable[str], rate_limit: str | None = None) -> tuple[ApiKey, str]:
     """A checked, unsaved key record and its secret."""
     wanted = sorted(set(scopes))
     unknown = [s for s in wanted if s not in SCOPES]
@@ -47,13 +76,16 @@ def _new_key(name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
         digest=digest(secret),
         scopes=wanted,
         created_at=utcnow(),
+        rate_limit=check_rate_limit(rate_limit),
     )
     return record, secret
 
 
-def create_key(session: Session, *, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
-    """Issue a key; the secret is returned here and never again."""
-    record, secret = _new_key(name, scopes)
+def create_key(
+    session: Session, *, name: str, scopes: Iterable[str], rate_limit: str | None = None
+) -> tuple[ApiKey, str]:
+    """Issue a key (with its own request limit, if given); the secret is returned only here."""
+    record, secret = _new_key(name, scopes, rate_limit)
     stored_keys.add(session, key=record)
     return record, secret
 
@@ -112,6 +144,31 @@ class KeyCache:
                 self._keys.clear()
             self._keys[key_digest] = (now, key)
         return key
+
+
+# A key's last use is written at most this often per worker: a write on every request would
+# queue behind every other writer for a figure nobody reads to the second.
+LAST_USE_EVERY = 60.0
+
+
+class UseLog:
+    """Notes when each key was last used, at most once a minute per key in this worker."""
+
+    def __init__(self, every: float = LAST_USE_EVERY) -> None:
+        self.every = every
+        self._noted: dict[str, float] = {}
+
+    def note(self, writer: Callable[[], AbstractContextManager[Session]], key: ApiKey) -> None:
+        """Record that ``key`` was used now, unless this worker did so in the last minute."""
+        now = time.monotonic()
+        if now - self._noted.get(key.id, -self.every) < self.every:
+            return
+        self._noted[key.id] = now
+        try:
+            with writer() as session:
+                stored_keys.touch(session, key_id=key.id, at=utcnow())
+        except OperationalError:  # the database is busy: the next minute's request notes it
+            log.warning("could not note a key's last use; will try again")
 
 
 def revoke(session: Session, *, key_id: str) -> None:

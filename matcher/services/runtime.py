@@ -10,7 +10,7 @@ import numpy as np
 from sqlmodel import Session
 
 from matcher.config import Settings
-from matcher.services.keys import KeyCache
+from matcher.services.keys import KeyCache, UseLog
 from matcher.services.matching import MatchService
 from matcher.storage.database import Database
 
@@ -26,6 +26,7 @@ class Services:
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
     wording: dict[str, list[str]] = field(default_factory=dict)
     keys: KeyCache = field(default_factory=KeyCache)
+    uses: UseLog = field(default_factory=UseLog)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from matcher.storage.tables import ApiKey
@@ -24,3 +26,8 @@ def by_digest(session: Session, *, digest: str) -> ApiKey | None:
 def all_keys(session: Session) -> list[ApiKey]:
     """Every key, oldest first."""
     return list(session.execute(select(ApiKey).order_by(col(ApiKey.created_at))).scalars())
+
+
+def touch(session: Session, *, key_id: str, at: datetime) -> None:
+    """Set a key's last use."""
+    session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=at))

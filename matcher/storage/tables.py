@@ -64,6 +64,10 @@ class ApiKey(SQLModel, table=True):
     scopes: list[str] = Field(sa_column=Column(JSONDocument, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The key's own request limit ("6000 per minute"); None: MATCHER_RATE_LIMIT.
+    rate_limit: str | None = Field(default=None, sa_column=Column(String(64)))
+    # When a request last came with the key, noted at most once a minute per worker.
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class Counter(SQLModel, table=True):

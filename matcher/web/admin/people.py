@@ -134,6 +134,7 @@ def keys_page() -> ResponseReturnValue:
 def create_key() -> ResponseReturnValue:
     """Create a key; its secret is on this page once and never again."""
     name, scopes = request.form.get("name", "").strip(), request.form.getlist("scopes")
+    rate_limit = request.form.get("rate_limit", "").strip() or None
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Name the key after who or what uses it."]
@@ -142,19 +143,25 @@ def create_key() -> ResponseReturnValue:
     if not errors:
         try:
             with services().writing() as session:
-                key, secret = keys.create_key(session, name=name, scopes=scopes)
+                key, secret = keys.create_key(
+                    session, name=name, scopes=scopes, rate_limit=rate_limit
+                )
                 audit.record(
                     session,
                     actor=current_user.actor,
                     action="key.create",
                     subject=f"key:{key.id}",
-                    details={"name": key.name, "scopes": list(key.scopes)},
+                    details={
+                        "name": key.name,
+                        "scopes": list(key.scopes),
+                        "rate_limit": key.rate_limit,
+                    },
                 )
         except Invalid as refusal:
-            errors = {k: [refusal.detail] for k in refusal.errors} or {"name": [refusal.detail]}
+            errors = dict(refusal.errors) or {"name": [refusal.detail]}
         else:
             return _keys_page({}, {"scopes": []}, secret=(key.name, secret))
-    return _keys_page(errors, {"name": name, "scopes": scopes})
+    return _keys_page(errors, {"name": name, "scopes": scopes, "rate_limit": rate_limit})
 
 
 @bp.post("/keys/<string:key_id>/revoke")

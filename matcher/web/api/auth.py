@@ -36,6 +36,7 @@ def authorize(scope: str) -> ApiKey:
     key: ApiKey | None = services.keys.authenticate(services.db.session, secret=secret.strip())
     if key is None:
         _unauthorized("Unknown or revoked API key.")
+    services.uses.note(services.db.transaction, key)
     if not allows(key, scope):
         abort(403, message=f"This key lacks the {scope!r} scope.")
     g.api_key = key

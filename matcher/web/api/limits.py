@@ -28,18 +28,29 @@ def _exempt() -> bool:
 
 
 def init_limits(app: Flask, settings: Settings) -> Limiter:
-    """Limit every API request per key.
+    """Limit every API request per key, all endpoints together, by the key's own limit.
 
     Without ``MATCHER_REDIS_URL`` each gunicorn worker counts on its own, so the effective limit
     is the configured one times the number of workers; Redis is the only way the limit holds
     across workers and hosts. If Redis is unreachable, requests are still served (the limiter
     falls back to memory and logs it) rather than failing.
     """
+
+    def limit_of_key() -> str:
+        """The request's key's own limit, else ``MATCHER_RATE_LIMIT`` (unknown keys too)."""
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return settings.rate_limit
+        services = app.extensions["matcher"]
+        key = services.keys.authenticate(services.db.session, secret=secret.strip())
+        return (key.rate_limit if key is not None else None) or settings.rate_limit
+
     return Limiter(
         rate_limit_key,
         app=app,
-        default_limits=[settings.rate_limit],
-        default_limits_exempt_when=_exempt,
+        # One bucket per key over every endpoint (application limits are shared by all routes).
+        application_limits=[limit_of_key],
+        application_limits_exempt_when=_exempt,
         storage_uri=settings.redis_url or "memory://",
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1}
         if settings.redis_url

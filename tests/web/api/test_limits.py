@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 
 from matcher.config import Settings
-from matcher.services.keys import create_key
+from matcher.services.errors import Invalid
+from matcher.services.keys import create_key, list_keys
+from matcher.storage.database import Database
 
 REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -56,3 +58,37 @@ def test_redis_shares_the_limit_across_workers(
         c.get("/api/v1/therapists", headers=headers).status_code for c in (a, b, a, b, a, b)
     ]
     assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_one_bucket_per_key_over_every_endpoint_and_the_keys_own_limit(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(replace(settings, rate_limit="100 per minute"))
+    with app.extensions["matcher"].db.transaction() as session:
+        _, tight = create_key(session, name="t", scopes=["admin"], rate_limit="4 per minute")
+        _, roomy = create_key(session, name="u", scopes=["admin"])
+    client = app.test_client()
+    paths = ["/api/v1/therapists", "/api/v1/models", "/api/v1/instruments", "/api/v1/audit"]
+    headers = {"Authorization": f"Bearer {tight}"}
+    statuses = [client.get(path, headers=headers).status_code for path in [*paths, paths[0]]]
+    assert statuses == [200, 200, 200, 200, 429]  # four endpoints, one allowance of 4
+    roomy_headers = {"Authorization": f"Bearer {roomy}"}
+    assert all(client.get(p, headers=roomy_headers).status_code == 200 for p in paths * 2)
+
+
+def test_a_keys_last_use_is_noted(settings: Settings, make_app: Callable[..., Flask]) -> None:
+    app = make_app(settings)
+    db = app.extensions["matcher"].db
+    with db.transaction() as session:
+        key, secret = create_key(session, name="t", scopes=["profiles"])
+    assert key.last_used_at is None
+    app.test_client().get("/api/v1/therapists", headers={"Authorization": f"Bearer {secret}"})
+    with db.session() as session:
+        used = next(k for k in list_keys(session) if k.id == key.id)
+    assert used.last_used_at is not None
+
+
+def test_a_bad_rate_limit_is_refused_naming_the_field(db: Database) -> None:
+    with db.transaction() as session, pytest.raises(Invalid) as refused:
+        create_key(session, name="t", scopes=["match"], rate_limit="lots")
+    assert "rate_limit" in refused.value.errors
