@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +16,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+
+from tests.browser import live_server
 
 BIN = Path(sys.executable).parent
 PACKAGE = "matcher_client"  # what the generator names the package of an API titled "matcher"
@@ -53,15 +53,8 @@ def generated(demo_app: Flask, tmp_path: Path) -> Iterator[ModuleType]:
 @pytest.fixture
 def base_url(demo_app: Flask) -> Iterator[str]:
     """The demo app served over HTTP on a free local port."""
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with live_server(demo_app) as base:
+        yield base
 
 
 def _module(name: str) -> Any:
