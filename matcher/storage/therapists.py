@@ -144,11 +144,10 @@ def _conditions(where: TherapistFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def page(
-    session: Session, *, where: TherapistFilter, page: int, page_size: int
+def _paged(
+    session: Session, conditions: Sequence[ColumnElement[bool]], *, page: int, page_size: int
 ) -> tuple[list[Therapist], int]:
-    """One page of therapists (ordered by id) and how many match in all."""
-    conditions = _conditions(where)
+    """One page (by id) of the therapists meeting ``conditions``, and how many meet them."""
     total = session.execute(
         select(func.count()).select_from(Therapist).where(*conditions)
     ).scalar_one()
@@ -160,6 +159,14 @@ def page(
         .limit(page_size)
     ).scalars()
     return list(rows), int(total)
+
+
+def page(
+    session: Session, *, where: TherapistFilter, page: int, page_size: int
+) -> tuple[list[Therapist], int]:
+    """One page of therapists (ordered by id) and how many match in all."""
+    conditions = _conditions(where)
+    return _paged(session, conditions, page=page, page_size=page_size)
 
 
 def changed_since(session: Session, *, revision: int) -> Iterable[Therapist]:
@@ -194,14 +201,4 @@ def search(
     if jurisdiction:
         where = TherapistFilter(jurisdiction=jurisdiction, include_inactive=True)
         conditions.extend(_conditions(where))
-    total = session.execute(
-        select(func.count()).select_from(Therapist).where(*conditions)
-    ).scalar_one()
-    rows = session.execute(
-        select(Therapist)
-        .where(*conditions)
-        .order_by(col(Therapist.id))
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).scalars()
-    return list(rows), int(total)
+    return _paged(session, conditions, page=page, page_size=page_size)
