@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.exc import IntegrityError
+
 
 class Refused(Exception):
     """A request the service will not carry out; nothing it asked for was changed."""
@@ -32,3 +34,8 @@ class NotFound(Refused):
 
 class Conflict(Refused):
     """The request clashes with what is stored (no slot left, a different rating stored)."""
+
+
+# A write that lost a race to an identical one: the database's unique constraints refused it after
+# the service's own checks passed. ``Database.transaction`` has rolled it back when this is raised.
+LOST_RACES: tuple[type[Exception], ...] = (IntegrityError,)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_login import current_user
 
 from matcher import vocabulary
@@ -11,6 +11,7 @@ from matcher.web.api import init_api
 from matcher.web.forms import field_id
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
+from matcher.web.storable import init_storable
 
 # Pages that show client information are never kept by a browser or proxy cache.
 PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login")
@@ -33,6 +34,7 @@ def nav_items() -> list[tuple[str, str]]:
 
 def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
+    init_storable(app)  # before the limiter and the key lookup
     init_api(app)
     init_people(app)
     # Sign-in attempts are limited per address as well as per account (see services.users).
@@ -48,15 +50,6 @@ def init_web(app: Flask) -> None:
     app.add_template_global(nav_items, "nav_items")
     app.add_template_global(vocabulary.jurisdictions, "jurisdictions")
     app.add_template_global(lambda name: name in app.view_functions, "has_endpoint")
-
-    @app.before_request
-    def _refuse_nul_in_forms() -> None:
-        # A NUL character cannot be stored by PostgreSQL: a page's form carrying one is refused
-        # here, before any service sees it (the API's schemas refuse it field by field).
-        if request.method == "POST" and not request.path.startswith("/api/"):
-            fields = [*request.form.keys(), *request.form.values(), *request.args.values()]
-            if any("\x00" in value for value in fields):
-                abort(400)
 
     @app.after_request
     def _no_store(response: Response) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from matcher.services.errors import Conflict, Invalid, Malformed, NotFound, Refused
+from matcher.services.errors import LOST_RACES, Conflict, Invalid, Malformed, NotFound, Refused
 
 STATUS: Mapping[type[Refused], int] = {
     Malformed: 400,
@@ -20,3 +20,14 @@ def status_of(refusal: Refused) -> int:
         if kind in STATUS:
             return STATUS[kind]
     return 422
+
+
+def conflict_of(_error: Exception) -> Conflict:
+    """A write refused by a unique constraint (it lost a race; rolled back): a 409 refusal."""
+    return Conflict(
+        "The same change was made at the same moment by another request; it was kept once. "
+        "Read it back before trying again."
+    )
+
+
+__all__ = ["LOST_RACES", "STATUS", "conflict_of", "status_of"]

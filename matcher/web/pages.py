@@ -19,6 +19,7 @@ PAGE_ERRORS = {
     400: ("Something in that request was not right", "Go back and try again."),
     403: ("You cannot see this page", "Your account does not have access. Ask an admin."),
     404: ("Page not found", "Check the address, or start again from the front page."),
+    422: ("Something in that form cannot be kept", "Remove hidden or control characters from it."),
     405: ("That action is not possible here", "Go back and try again."),
     429: ("Too many tries", "Wait a minute, then try again."),
     500: ("Sorry, something went wrong", "It has been logged. Try again in a moment."),
@@ -35,4 +36,9 @@ def error_page(error: HTTPException) -> tuple[str, int]:
             "For your safety the form could not be sent (CSRF check). "
             "Reload the page and send it again."
         )
-    return render_template("error.html", title=heading, heading=heading, message=message), status
+    data = getattr(error, "data", None) or {}
+    fields = sorted(data.get("errors") or {})
+    page = render_template(
+        "error.html", title=heading, heading=heading, message=message, fields=fields
+    )
+    return page, status

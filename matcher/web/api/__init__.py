@@ -27,7 +27,7 @@ from matcher.web.api import (
 from matcher.web.api.blueprint import IdConverter, register_converter
 from matcher.web.api.limits import init_limits, retry_after
 from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception, problem
-from matcher.web.errors import status_of
+from matcher.web.errors import LOST_RACES, conflict_of, status_of
 from matcher.web.pages import PAGE_ERRORS, error_page
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
@@ -129,5 +129,7 @@ def init_api(app: Flask) -> MatcherApi:
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())
     app.register_error_handler(Refused, _refused)
+    for race in LOST_RACES:
+        app.register_error_handler(race, lambda error: _refused(conflict_of(error)))
     init_limits(app, app.config["MATCHER_SETTINGS"])
     return api

@@ -137,5 +137,13 @@ def test_nul_characters_are_refused_not_stored(client: FlaskClient, admin: Heade
     ):
         problem = assert_problem(client.post(url, json=body, headers=admin), 422)
         assert set(problem["errors"]) == {field}, url
-    for url in ("/api/v1/therapists/t%00", "/api/v1/referrals/r%00"):
-        assert_problem(client.get(url, headers=admin), 404)
+    for method, url, field in (
+        ("GET", "/api/v1/therapists/t%00", "therapist_id"),
+        ("DELETE", "/api/v1/therapists/t%00", "therapist_id"),
+        ("GET", "/api/v1/referrals/r%00", "referral_id"),
+        ("POST", "/api/v1/referrals/r%00/alliance", "referral_id"),
+        ("DELETE", "/api/v1/clients/c%00", "client_ref"),
+        ("GET", "/api/v1/therapists?jurisdiction=US-CA%00", "jurisdiction"),
+    ):
+        problem = assert_problem(client.open(url, method=method, headers=admin), 422)
+        assert set(problem["errors"]) == {field}, url

@@ -169,5 +169,6 @@ def test_a_nul_character_in_a_form_is_refused_not_stored(sign_in: SignIn) -> Non
     client = sign_in("coordinator")
     data = dict(INTAKE, client_ref="C-\x00", csrf_token=token(client, "/coordinator/intake"))
     answer = client.post("/coordinator/intake", data=data)
-    assert answer.status_code == 400
-    assert "Something in that request was not right" in answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Something in that form cannot be kept" in page and "<code>client_ref</code>" in page
