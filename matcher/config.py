@@ -38,7 +38,8 @@ class Settings:
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
     max_import_bytes: int = 64 << 20
-    rate_limit: str = "600 per minute"
+    rate_limit: str = "6000 per minute"
+    failed_key_limit: str = "20 per minute"
     exploration: float = 0.0
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
@@ -76,7 +77,8 @@ class Settings:
             redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
             max_import_bytes=_int("MAX_IMPORT_BYTES", 64 << 20),
-            rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
+            rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "6000 per minute",
+            failed_key_limit=env(ENV_PREFIX + "FAILED_KEY_LIMIT") or "20 per minute",
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),

@@ -128,6 +128,11 @@ class KeyCache:
         self.size = size
         self._keys: dict[str, tuple[float, ApiKey]] = {}
 
+    def cached(self, secret: str) -> ApiKey | None:
+        """The live key for ``secret`` if this worker looked it up recently (no database)."""
+        found = self._keys.get(digest(secret)) if _plausible(secret) else None
+        return found[1] if found is not None and time.monotonic() - found[0] < self.ttl else None
+
     def authenticate(self, session_factory: Callable[[], Session], *, secret: str) -> ApiKey | None:
         """The live key for ``secret``, from the cache when it was looked up recently."""
         if not _plausible(secret):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from matcher import vocabulary
 from matcher.web import admin, coordinator, pages
 from matcher.web.api import init_api
 from matcher.web.forms import field_id
+from matcher.web.headers import init_headers
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
 from matcher.web.storable import init_storable
-
-# Pages that show client information are never kept by a browser or proxy cache.
-PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login")
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -34,6 +32,7 @@ def nav_items() -> list[tuple[str, str]]:
 
 def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
+    init_headers(app)
     init_storable(app)  # before the limiter and the key lookup
     init_api(app)
     init_people(app)
@@ -50,9 +49,3 @@ def init_web(app: Flask) -> None:
     app.add_template_global(nav_items, "nav_items")
     app.add_template_global(vocabulary.jurisdictions, "jurisdictions")
     app.add_template_global(lambda name: name in app.view_functions, "has_endpoint")
-
-    @app.after_request
-    def _no_store(response: Response) -> Response:
-        if request.path.startswith(PRIVATE_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
-        return response

@@ -66,7 +66,7 @@ class MatcherApi(Api):
             return error_page(error) if error.code in PAGE_ERRORS else error
         response = from_http_exception(error)
         limiter = self._app.extensions.get("limiter")
-        if error.code == 429 and limiter is not None:
+        if error.code == 429 and limiter is not None and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = retry_after(next(iter(limiter)))
         return response
 

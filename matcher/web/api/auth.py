@@ -8,6 +8,7 @@ from flask import g, request
 from flask_smorest import abort
 
 from matcher.services.keys import ApiKey, allows
+from matcher.web.api.limits import client_address, failed_keys
 from matcher.web.context import services as app_services
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="matcher"'}
@@ -35,6 +36,7 @@ def authorize(scope: str) -> ApiKey:
     services = app_services()
     key: ApiKey | None = services.keys.authenticate(services.db.session, secret=secret.strip())
     if key is None:
+        failed_keys().note_failure(client_address())
         _unauthorized("Unknown or revoked API key.")
     services.uses.note(services.db.transaction, key)
     if not allows(key, scope):

@@ -6,12 +6,18 @@ import hashlib
 import logging
 import time
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from flask_smorest import abort
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
 
 from matcher.config import Settings
 
 log = logging.getLogger(__name__)
+FAILED = "failed-auth"
+DEAD_STORAGE_RETRY = 30.0  # seconds before an unreachable Redis is tried again
 
 
 def rate_limit_key() -> str:
@@ -27,6 +33,71 @@ def _exempt() -> bool:
     return not path.startswith("/api/v1/") or path.startswith(("/api/v1/docs", "/api/v1/openapi"))
 
 
+def bearer_secret() -> str | None:
+    """The request's bearer key, if it sends one."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+class FailedKeys:
+    """Unknown keys per client address: past the limit, 429 before any key is looked up.
+
+    Without it every wrong key cost a database lookup and a bucket of its own (90 random keys,
+    0 refused). Counted in the limiter's storage (Redis when configured), in memory while that
+    is unreachable. A key this worker found recently still passes, so one address trying keys
+    behind a shared proxy does not lock out the keys that work.
+    """
+
+    def __init__(self, limit: str) -> None:
+        self.item = parse(limit)
+        self.shared: RateLimiter | None = None
+        self.local: RateLimiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._shared_dead_until = 0.0
+
+    def _strategy(self) -> RateLimiter:
+        if self.shared is not None and time.monotonic() >= self._shared_dead_until:
+            return self.shared
+        return self.local
+
+    def _run(self, call: str, address: str) -> bool:
+        strategy = self._strategy()
+        try:
+            return bool(getattr(strategy, call)(self.item, FAILED, address))
+        except Exception:  # any storage failure: count in memory for a while
+            if strategy is self.local:
+                raise
+            log.warning("Rate limit storage unreachable: counting unknown keys in memory for 30 s")
+            self._shared_dead_until = time.monotonic() + DEAD_STORAGE_RETRY
+            return bool(getattr(self.local, call)(self.item, FAILED, address))
+
+    def refused(self, address: str) -> bool:
+        """Whether ``address`` has used up its allowance of unknown keys."""
+        return not self._run("test", address)
+
+    def note_failure(self, address: str) -> None:
+        """Count one unknown key from ``address``."""
+        self._run("hit", address)
+
+    def retry_after(self, address: str) -> int:
+        """Seconds until ``address`` may try a key again (at least 1)."""
+        try:
+            reset = self._strategy().get_window_stats(self.item, FAILED, address).reset_time
+        except Exception:  # storage gone since the check: the memory count
+            reset = self.local.get_window_stats(self.item, FAILED, address).reset_time
+        return max(1, int(reset - time.time()) + 1)
+
+
+def client_address() -> str:
+    """The address a request came from (the proxy's own unless one passes it on)."""
+    return request.remote_addr or "unknown"
+
+
+def failed_keys() -> FailedKeys:
+    """This app's count of unknown keys per address."""
+    guard: FailedKeys = current_app.extensions["failed_keys"]
+    return guard
+
+
 def init_limits(app: Flask, settings: Settings) -> Limiter:
     """Limit every API request per key, all endpoints together, by the key's own limit.
 
@@ -35,6 +106,23 @@ def init_limits(app: Flask, settings: Settings) -> Limiter:
     across workers and hosts. If Redis is unreachable, requests are still served (the limiter
     falls back to memory and logs it) rather than failing.
     """
+
+    guard = FailedKeys(settings.failed_key_limit)
+    app.extensions["failed_keys"] = guard
+
+    @app.before_request
+    def _refuse_key_guessing() -> None:
+        # Registered before the limiter's own check, which looks the key up for its limit.
+        secret = bearer_secret()
+        if secret is None or _exempt() or not guard.refused(client_address()):
+            return
+        if app.extensions["matcher"].keys.cached(secret) is not None:
+            return
+        abort(
+            429,
+            message="Too many unknown API keys from this address; wait before trying again.",
+            headers={"Retry-After": str(guard.retry_after(client_address()))},
+        )
 
     def limit_of_key() -> str:
         """The request's key's own limit, else ``MATCHER_RATE_LIMIT`` (unknown keys too)."""
@@ -45,7 +133,7 @@ def init_limits(app: Flask, settings: Settings) -> Limiter:
         key = services.keys.authenticate(services.db.session, secret=secret.strip())
         return (key.rate_limit if key is not None else None) or settings.rate_limit
 
-    return Limiter(
+    limiter = Limiter(
         rate_limit_key,
         app=app,
         # One bucket per key over every endpoint (application limits are shared by all routes).
@@ -62,6 +150,8 @@ def init_limits(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=bool(settings.redis_url),
         key_prefix="matcher",
     )
+    guard.shared = limiter.limiter if settings.redis_url else None
+    return limiter
 
 
 def retry_after(limiter: Limiter) -> str:

@@ -132,3 +132,4 @@ def test_admin_console_from_sign_in_to_rollback(
     page.click("a:has-text('API keys')")
     console.check("11-keys")
     assert console.violations == {}
+    assert console.console_errors == []

@@ -92,3 +92,64 @@ def test_a_bad_rate_limit_is_refused_naming_the_field(db: Database) -> None:
     with db.transaction() as session, pytest.raises(Invalid) as refused:
         create_key(session, name="t", scopes=["match"], rate_limit="lots")
     assert "rate_limit" in refused.value.errors
+
+
+def test_unknown_keys_from_one_address_are_refused_before_any_lookup(
+    settings: Settings, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the allowance of unknown keys, 429 without a database lookup; good keys still pass."""
+    app = make_app(replace(settings, failed_key_limit="5 per minute"))
+    with app.extensions["matcher"].db.transaction() as session:
+        _, good = create_key(session, name="t", scopes=["profiles"])
+    client = app.test_client()
+    good_headers = {"Authorization": f"Bearer {good}"}
+    assert client.get("/api/v1/therapists", headers=good_headers).status_code == 200
+    guesses = [f"{good[:-6]}{n:06d}" for n in range(8)]
+    statuses = [
+        client.get("/api/v1/therapists", headers={"Authorization": f"Bearer {g}"}).status_code
+        for g in guesses
+    ]
+    assert statuses == [401] * 5 + [429] * 3
+    lookups: list[str] = []
+    real = Database.session
+
+    def counted(db: Database) -> object:
+        lookups.append("session")
+        return real(db)
+
+    monkeypatch.setattr(Database, "session", counted)
+    refused = client.get("/api/v1/therapists", headers={"Authorization": "Bearer " + guesses[0]})
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert lookups == []
+    # The key this worker knows keeps working from the same address.
+    assert client.get("/api/v1/therapists", headers=good_headers).status_code == 200
+    # Another address has its own allowance.
+    other = client.get(
+        "/api/v1/therapists",
+        headers={"Authorization": "Bearer " + guesses[0]},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert other.status_code == 401
+
+
+def test_redis_unreachable_is_logged_and_limits_hold_in_memory(
+    settings: Settings, make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = "redis://127.0.0.1:9/1"  # the discard port: nothing listens there
+    app = make_app(
+        replace(
+            settings, rate_limit="3 per minute", failed_key_limit="2 per minute", redis_url=closed
+        )
+    )
+    with app.extensions["matcher"].db.transaction() as session:
+        _, secret = create_key(session, name="t", scopes=["profiles"])
+    client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
+    with caplog.at_level("WARNING"):
+        statuses = [client.get("/api/v1/therapists", headers=headers).status_code for _ in range(5)]
+        wrong = {"Authorization": f"Bearer {secret[:-4]}0000"}
+        guessed = [client.get("/api/v1/therapists", headers=wrong).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert guessed == [401, 401, 429]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("unreachable" in message for message in warnings), warnings

@@ -32,6 +32,18 @@ class Visit:
     def __init__(self, page: Any, base: str) -> None:
         self.page, self.base, self.axe = page, base, Axe()
         self.violations: dict[str, list[str]] = {}
+        # Whatever the Content-Security-Policy blocks is logged to the console as an error.
+        self.console_errors: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                # The pages answering a bad form with 400/422 are logged too; they are not refusals.
+                and not message.text.startswith("Failed to load resource")
+                and self.console_errors.append(message.text)
+            ),
+        )
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
     def check(self, name: str) -> None:
         """axe-core on the page as it is now, and a full-page screenshot."""
@@ -197,3 +209,4 @@ def test_coordinator_flow_by_keyboard(visit: Visit, coordinator: str) -> None:
     visit.press("button:has-text('Sign out')")
     page.wait_for_url(re.compile(r"/login"))
     assert visit.violations == {}
+    assert visit.console_errors == []
