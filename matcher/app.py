@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = ["Services", "create_app"]
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -31,7 +30,6 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     )
     app.config.update(settings.flask_config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.getLogger("matcher").setLevel(settings.log_level)
     vocabulary.serve_countries(settings.countries)
 
     db = Database(settings.resolved_database_url(app.instance_path))

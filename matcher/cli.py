@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -26,7 +27,7 @@ from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.services.matching import MatchService
 from matcher.services.models import ensure_default
-from matcher.serving import default_workers, serve
+from matcher.serving import default_workers, metrics_folder, serve
 from matcher.storage.database import Database
 from matcher.storage.schema import upgrade as migrate
 
@@ -78,6 +79,7 @@ def serve_command(
     host: str, port: int, workers: int | None, demo: bool, demo_history: bool
 ) -> None:
     """Migrate the database, then serve with gunicorn."""
+    metrics = metrics_folder()  # before the app is built: prometheus_client reads it once
     try:
         app = create_app()
     except ValueError as err:  # a MATCHER_* setting that cannot be served as given
@@ -116,7 +118,10 @@ def serve_command(
     )
     click.echo(f"Serving on http://{host}:{port}/ (docs: http://{host}:{port}/api/v1/docs)")
     sys.stdout.flush()
-    serve(app, host=host, port=port, workers=workers or default_workers())
+    try:
+        serve(app, host=host, port=port, workers=workers or default_workers())
+    finally:
+        shutil.rmtree(metrics, ignore_errors=True)
 
 
 def _play_demo_history(matching: MatchService) -> None:

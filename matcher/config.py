@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "MATCHER_"
+# prometheus_client's own variable: the folder where every gunicorn worker writes its metrics.
+METRICS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_CLASSES = ("sync", "gthread")
 
 
@@ -38,8 +40,14 @@ class Settings:
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
     max_import_bytes: int = 64 << 20
+    # How much of a refused body is read (and discarded) so the client can read the answer.
+    drain_bytes: int = 16 << 20
     rate_limit: str = "6000 per minute"
     failed_key_limit: str = "20 per minute"
+    # Who may read /metrics besides an admin API key: a scraper sending this bearer token.
+    metrics_token: str | None = None
+    # Set by ``matcher serve`` (``share_metrics_through``), not by hand.
+    metrics_dir: str | None = None
     exploration: float = 0.0
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
@@ -77,8 +85,11 @@ class Settings:
             redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
             max_import_bytes=_int("MAX_IMPORT_BYTES", 64 << 20),
+            drain_bytes=_int("DRAIN_BYTES", 16 << 20),
             rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "6000 per minute",
             failed_key_limit=env(ENV_PREFIX + "FAILED_KEY_LIMIT") or "20 per minute",
+            metrics_token=env(ENV_PREFIX + "METRICS_TOKEN") or None,
+            metrics_dir=env(METRICS_FOLDER) or None,
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),
@@ -104,3 +115,8 @@ class Settings:
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
             "MATCHER_SETTINGS": self,
         }
+
+
+def share_metrics_through(folder: Path) -> None:
+    """Tell prometheus_client, before it is first imported, where every worker's metrics go."""
+    os.environ[METRICS_FOLDER] = str(folder)

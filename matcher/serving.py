@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from matcher.config import Settings
+from matcher.config import Settings, share_metrics_through
 
 
 def default_workers() -> int:
@@ -76,7 +77,9 @@ def gunicorn_options(host: str, port: int, workers: int, settings: Settings) -> 
         "graceful_timeout": 30,
         "keepalive": 5,
         "max_requests": 0,
-        "accesslog": "-",
+        # No gunicorn access log: its lines hold raw paths, which can hold client references.
+        # The app logs one JSON line per request by route instead (matcher.web.logs).
+        "accesslog": None,
         "errorlog": "-",
         # Gunicorn 27 opens a control socket at one shared path; two services would collide.
         "control_socket_disable": True,
@@ -98,14 +101,29 @@ class Server(BaseApplication):
             if value is not None:
                 self.cfg.set(key, value)
         self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("child_exit", self._child_exit)
 
     def _post_fork(self, _server: Any, _worker: Any) -> None:
         # Connections opened in the master must not be shared with the forked workers.
         self.application.extensions["matcher"].db.dispose()
 
+    def _child_exit(self, _server: Any, worker: Any) -> None:
+        # A stopped worker's live gauges leave the sum (prometheus_client multiprocess mode).
+        if self.application.config["MATCHER_SETTINGS"].metrics_dir:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
     def load(self) -> Flask:
         """The WSGI app."""
         return self.application
+
+
+def metrics_folder() -> Path:
+    """A fresh folder where every worker writes its metrics; set before the app is built."""
+    folder = Path(tempfile.mkdtemp(prefix="matcher-metrics-"))
+    share_metrics_through(folder)
+    return folder
 
 
 def serve(app: Flask, *, host: str, port: int, workers: int) -> None:

@@ -8,8 +8,11 @@ from flask_login import current_user
 from matcher import vocabulary
 from matcher.web import admin, coordinator, pages
 from matcher.web.api import init_api
+from matcher.web.bodies import BoundedRequest, DrainedBodies
 from matcher.web.forms import field_id
 from matcher.web.headers import init_headers
+from matcher.web.logs import init_logs
+from matcher.web.metrics import init_metrics
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
 from matcher.web.storable import init_storable
@@ -32,6 +35,11 @@ def nav_items() -> list[tuple[str, str]]:
 
 def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
+    settings = app.config["MATCHER_SETTINGS"]
+    app.request_class = BoundedRequest
+    app.wsgi_app = DrainedBodies(app.wsgi_app, settings.drain_bytes)  # type: ignore[method-assign]
+    init_logs(app, settings.log_level)  # first: every later hook's lines carry the request id
+    init_metrics(app)
     init_headers(app)
     init_storable(app)  # before the limiter and the key lookup
     init_api(app)
@@ -39,7 +47,7 @@ def init_web(app: Flask) -> None:
     # Sign-in attempts are limited per address as well as per account (see services.users).
     limiter = next(iter(app.extensions["limiter"]))
     limiter.limit(
-        app.config["MATCHER_SETTINGS"].login_rate_limit,
+        settings.login_rate_limit,
         key_func=lambda: "login:" + (request.remote_addr or "unknown"),
         methods=["POST"],
     )(people_bp)

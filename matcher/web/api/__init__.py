@@ -30,7 +30,7 @@ from matcher.web.api.problems import PROBLEM_MIMETYPE, from_http_exception, prob
 from matcher.web.errors import LOST_RACES, conflict_of, status_of
 from matcher.web.pages import PAGE_ERRORS, error_page
 
-API_PREFIXES = ("/api/", "/healthz", "/readyz")
+API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics")
 DOCS_ASSETS = "/api/v1/docs/assets/"
 
 

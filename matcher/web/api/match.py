@@ -16,6 +16,7 @@ from matcher.services.matching import answer
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
 from matcher.web.context import services
+from matcher.web.metrics import note_index, timing_match
 
 blp = ApiBlueprint("match", __name__, url_prefix="/api/v1", description="Matching")
 
@@ -41,9 +42,11 @@ class Match(MethodView):
             abort(403, message="record: true also needs the 'outcomes' scope.")
         app = services()
         if not request["record"]:
-            outcome, snap = app.matching.match(request["intake"], limit=request["limit"])
+            with timing_match():
+                outcome, snap = app.matching.match(request["intake"], limit=request["limit"])
+            note_index(len(snap.index), snap.weights.version)
             return _json(answer(outcome, snap.weights, None))
-        with app.writing() as session:
+        with app.writing() as session, timing_match():
             recorded, match_id = recording.record_match(
                 session,
                 matching=app.matching,
@@ -54,4 +57,5 @@ class Match(MethodView):
                 exploration=app.settings.exploration,
                 rng=app.rng,
             )
+        note_index(len(recorded.snapshot.index), recorded.snapshot.weights.version)
         return _json(answer(recorded.outcome, recorded.snapshot.weights, match_id))
