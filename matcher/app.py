@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matcher import vocabulary
 from matcher.config import Settings
@@ -30,6 +31,11 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         instance_path=instance_path or settings.instance_path,
     )
     app.config.update(settings.flask_config())
+    if settings.proxies:
+        # The client's address and scheme as the trusted proxies saw them (the last N hops).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
+        )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("matcher").setLevel(settings.log_level)
     vocabulary.serve_countries(settings.countries)

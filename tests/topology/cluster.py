@@ -291,6 +291,7 @@ def running(root: Path, database_url: str, redis_url: str) -> Iterator[Cluster]:
         MATCHER_DATABASE_URL=database_url,
         MATCHER_REDIS_URL=redis_url,
         MATCHER_SECRET_KEY=secret_key,
+        MATCHER_PROXIES="1",  # nginx: the clients' addresses are the ones it forwards
     )
     a = Host("a", free_port(), root / "instance-a", env)
     b = Host("b", free_port(), root / "instance-b", env)

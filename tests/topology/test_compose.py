@@ -75,6 +75,7 @@ def test_compose_runs_the_tested_topology(compose: dict[str, Any]) -> None:
         for setting in ("MATCHER_DATABASE_URL", "MATCHER_REDIS_URL", "MATCHER_SECRET_KEY"):
             assert host["environment"][setting] == hosts[0]["environment"][setting]
         assert "@postgres:5432/" in host["environment"]["MATCHER_DATABASE_URL"]
+        assert host["environment"]["MATCHER_PROXIES"] == "1"  # nginx, one hop
         assert host["environment"]["MATCHER_REDIS_URL"].startswith("redis://redis:6379/")
         assert host["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["command"] == ["matcher", "db", "upgrade"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import text
 
 from matcher.services.keys import KeyCache, create_key
@@ -255,6 +256,51 @@ def test_a_key_revoked_on_one_host_is_refused_by_both(cluster: Cluster, db: Data
         last_accepted_on_a_s=round(last_accepted["a"], 2),
         last_accepted_on_b_s=round(last_accepted["b"], 2),
     )
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from a given loopback address (127.0.0.0/8), as a distinct client would."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Bind every connection's source address."""
+        super().init_poolmanager(*args, **kwargs, source_address=(self.address, 0))
+
+
+def _browser_at(address: str) -> requests.Session:
+    """A browser whose connections come from ``address``."""
+    browser = requests.Session()
+    browser.mount("http://", FromAddress(address))
+    return browser
+
+
+def _sign_in_attempt(browser: requests.Session, base: str, email: str) -> int:
+    """One wrong sign-in through the form (with its CSRF token): 400 refused, 429 limited."""
+    form = browser.get(f"{base}/login", timeout=10)
+    token = CSRF.search(form.text)
+    assert form.status_code == 200 and token, form.status_code
+    data = {"email": email, "password": "not the password", "csrf_token": token.group(1)}
+    return browser.post(f"{base}/login", data=data, timeout=10).status_code
+
+
+def test_sign_in_limits_count_each_client_behind_nginx(cluster: Cluster) -> None:
+    # Ten sign-in attempts a minute per address (MATCHER_LOGIN_RATE_LIMIT), counted in Redis by
+    # both hosts: the address is the client's, which only nginx sees (MATCHER_PROXIES=1), not
+    # nginx's own, or one client's attempts would lock every other client out of signing in.
+    base = cluster.nginx.base
+    guesser = _browser_at("127.0.0.2")
+    statuses = [_sign_in_attempt(guesser, base, f"guess{n}@topology.invalid") for n in range(12)]
+    assert statuses[:10] == [400] * 10 and statuses[10:] == [429, 429], statuses
+    # A forged X-Forwarded-For does not give the same client a fresh allowance.
+    guesser.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert _sign_in_attempt(guesser, base, "forged@topology.invalid") == 429
+    # Another client, behind the same nginx, still signs in.
+    other = _browser_at("127.0.0.3")
+    assert _sign_in_attempt(other, base, "someone@topology.invalid") == 400
+    _figures("sign-in limit behind nginx", attempts=len(statuses), refused=statuses.count(429))
 
 
 @dataclass
