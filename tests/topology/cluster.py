@@ -23,9 +23,7 @@ import redis
 from sqlalchemy import make_url, text
 
 from matcher.services.demo import load_demo_directory
-from matcher.services.models import ensure_default
 from matcher.storage.database import Database
-from matcher.storage.schema import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "deploy" / "nginx" / "matcher.conf.template"
@@ -40,8 +38,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def reset_database(url: str) -> None:
-    """Create the database if it is missing, empty it, migrate it and load the demo directory."""
+def empty_database(url: str) -> None:
+    """Create the database if it is missing and empty it: the hosts migrate it as they start."""
     target = make_url(url)
     server = target.set(drivername="postgresql", database="postgres").render_as_string(
         hide_password=False
@@ -56,9 +54,12 @@ def reset_database(url: str) -> None:
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
-    upgrade(db)
-    with db.transaction() as session:
-        ensure_default(session)
+    db.close()
+
+
+def load_directory(url: str) -> None:
+    """Load the demo directory (2,400 profiles) into the database the hosts serve."""
+    db = Database(url)
     with db.transaction() as session:
         load_demo_directory(session)
     db.close()
@@ -277,8 +278,12 @@ class Cluster:
 
 @contextmanager
 def running(root: Path, database_url: str, redis_url: str) -> Iterator[Cluster]:
-    """Reset PostgreSQL and Redis, start two hosts and nginx; stop them all afterwards."""
-    reset_database(database_url)
+    """Empty PostgreSQL and Redis, start two hosts and nginx; stop them all afterwards.
+
+    Both hosts start at once on the empty database, as two machines booted together would: they
+    migrate it (one at a time) and store the default model. Then the demo directory is loaded.
+    """
+    empty_database(database_url)
     reset_redis(redis_url)
     secret_key = secrets.token_hex(32)
     env = {
@@ -302,6 +307,7 @@ def running(root: Path, database_url: str, redis_url: str) -> Iterator[Cluster]:
             host.start()
         for host in (a, b):
             host.wait_ready()
+        load_directory(database_url)
         stack.callback(nginx.stop)
         nginx.start()
         yield Cluster(database_url, redis_url, secret_key, a, b, nginx)
