@@ -7,6 +7,7 @@ __all__ = ["Services", "create_app"]
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matcher import vocabulary
 from matcher.config import Settings
@@ -29,6 +30,11 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
         instance_path=instance_path or settings.instance_path,
     )
     app.config.update(settings.flask_config())
+    if settings.proxies:
+        # The client's address and scheme as the trusted proxies saw them (the last N hops).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
+        )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     vocabulary.serve_countries(settings.countries)
 

@@ -29,14 +29,17 @@ from matcher.services.matching import MatchService
 from matcher.services.models import ensure_default
 from matcher.serving import default_workers, metrics_folder, serve
 from matcher.storage.database import Database
+from matcher.storage.schema import schema_lock
 from matcher.storage.schema import upgrade as migrate
 
 
 def upgrade(db: Database) -> None:
     """Migrate to the newest schema and make sure version 1 of the model exists."""
-    migrate(db)
-    with db.transaction() as session:
-        ensure_default(session)
+    # One process at a time: two hosts starting together would both create the same tables.
+    with schema_lock(db):
+        migrate(db)
+        with db.transaction() as session:
+            ensure_default(session)
 
 
 def refuse(refusal: Refused) -> NoReturn:

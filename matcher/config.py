@@ -61,6 +61,10 @@ class Settings:
     worker_class: str = "gthread"
     threads: int = 4
     timeout: int = 120
+    # Reverse proxies in front of the service (nginx: 1) whose X-Forwarded-For/-Proto are
+    # trusted; 0 trusts none. Behind a proxy with 0, every client has the proxy's address, so
+    # one client's wrong sign-ins would use up every client's per-address allowance.
+    proxies: int = 0
 
     def __post_init__(self) -> None:
         """Refuse serving settings gunicorn would silently reinterpret."""
@@ -71,6 +75,8 @@ class Settings:
             raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
         if self.timeout < 1:
             raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
+        if self.proxies < 0:
+            raise ValueError("MATCHER_PROXIES must be 0 or more")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -100,6 +106,7 @@ class Settings:
             worker_class=worker_class,
             threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
             timeout=_int("TIMEOUT", 120),
+            proxies=_int("PROXIES", 0),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:
