@@ -37,7 +37,13 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
+    # Bulk imports: NDJSON is read a line at a time, a JSON array whole (so its limit is lower);
+    # at most this many profiles per import through the API or the admin page; the error report
+    # lists the first max_import_errors problems and counts the rest.
     max_import_bytes: int = 64 << 20
+    max_import_json_bytes: int = 16 << 20
+    max_import_records: int = 10_000
+    max_import_errors: int = 100
     rate_limit: str = "600 per minute"
     exploration: float = 0.0
     log_level: str = "INFO"
@@ -60,6 +66,8 @@ class Settings:
         if self.threads < 1 or (self.worker_class == "sync" and self.threads != 1):
             # Gunicorn runs gthread whenever threads > 1, whatever the class says.
             raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
+        if self.max_import_records < 1 or self.max_import_errors < 1:
+            raise ValueError("MATCHER_MAX_IMPORT_RECORDS and _ERRORS must be at least 1")
         if self.timeout < 1:
             raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
 
@@ -76,6 +84,9 @@ class Settings:
             redis_url=env(ENV_PREFIX + "REDIS_URL") or None,
             max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
             max_import_bytes=_int("MAX_IMPORT_BYTES", 64 << 20),
+            max_import_json_bytes=_int("MAX_IMPORT_JSON_BYTES", 16 << 20),
+            max_import_records=_int("MAX_IMPORT_RECORDS", 10_000),
+            max_import_errors=_int("MAX_IMPORT_ERRORS", 100),
             rate_limit=env(ENV_PREFIX + "RATE_LIMIT") or "600 per minute",
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",

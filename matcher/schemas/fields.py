@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -225,12 +226,28 @@ def flatten_errors(messages: Any, prefix: list[str | int] | None = None) -> dict
     return flat
 
 
+def count_messages(messages: Any) -> int:
+    """How many messages marshmallow's nested error messages hold."""
+    if isinstance(messages, dict):
+        return sum(count_messages(value) for value in messages.values())
+    if isinstance(messages, list | tuple):
+        return sum(count_messages(item) for item in messages)
+    return 1
+
+
 def invalid_text(value: Any, path: list[str | int] | None = None) -> str | None:
     """The path of the first string that is not valid Unicode (a lone surrogate), if any.
 
     JSON may escape such code points (``"\\ud800"``), but they cannot be stored as UTF-8.
     """
-    path = path or []
+    try:  # one pass in C over the whole value; the walk below only says where
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return None
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return _invalid_text_at(value, path or [])
+
+
+def _invalid_text_at(value: Any, path: list[str | int]) -> str | None:
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -239,12 +256,12 @@ def invalid_text(value: Any, path: list[str | int] | None = None) -> str | None:
         return None
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = invalid_text(key, path) or invalid_text(item, [*path, str(key)])
+            found = _invalid_text_at(key, path) or _invalid_text_at(item, [*path, str(key)])
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = invalid_text(item, [*path, index])
+            found = _invalid_text_at(item, [*path, index])
             if found:
                 return found
     return None
