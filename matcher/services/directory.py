@@ -191,10 +191,18 @@ def validate_records(
     return profiles
 
 
-def import_profiles(session: Session, *, profiles: Sequence[dict[str, Any]]) -> tuple[int, int]:
+def prepare_import(profiles: Sequence[dict[str, Any]]) -> stored.Batch:
+    """Validated profiles made ready to write; call it before the write transaction."""
+    return stored.prepare(profiles)
+
+
+def import_profiles(
+    session: Session, *, profiles: Sequence[dict[str, Any]] | stored.Batch
+) -> tuple[int, int]:
     """Create or replace every profile in the caller's transaction: (created, updated)."""
+    batch = profiles if isinstance(profiles, stored.Batch) else stored.prepare(profiles)
     revision = counters.bump(session, name=counters.DIRECTORY)
-    return stored.upsert(session, profiles=profiles, revision=revision, now=utcnow())
+    return stored.upsert(session, batch=batch, revision=revision, now=utcnow())
 
 
 def upsert_profile(session: Session, *, profile: dict[str, Any]) -> bool:

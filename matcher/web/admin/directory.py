@@ -113,9 +113,9 @@ def import_profiles() -> ResponseReturnValue:
         records = _read_upload()
         settings = services().settings
         limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
-        profiles = directory.validate_records(records, limits=limits)
+        batch = directory.prepare_import(directory.validate_records(records, limits=limits))
         with services().writing() as session:
-            created, updated = directory.import_profiles(session, profiles=profiles)
+            created, updated = directory.import_profiles(session, profiles=batch)
             audit.record(
                 session,
                 actor=current_user.actor,

@@ -162,7 +162,7 @@ class TherapistImport(MethodView):
             else directory.json_array(request.get_data(cache=False))
         )
         # Read and validated before the write transaction, so no lock waits on validation.
-        profiles = directory.validate_records(records, limits=limits)
+        batch = directory.prepare_import(directory.validate_records(records, limits=limits))
         with services().writing() as session:
-            created, updated = directory.import_profiles(session, profiles=profiles)
+            created, updated = directory.import_profiles(session, profiles=batch)
         return {"created": created, "updated": updated}
