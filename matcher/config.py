@@ -39,6 +39,9 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     redis_url: str | None = None
     max_body_bytes: int = 1 << 20
+    # Bulk imports: NDJSON is read a line at a time, a JSON array whole (so its limit is lower);
+    # at most this many profiles per import through the API or the admin page; the error report
+    # lists the first max_import_errors problems and counts the rest.
     max_import_bytes: int = 64 << 20
     # How much of a refused body is read (and discarded) so the client can read the answer.
     drain_bytes: int = 16 << 20
@@ -48,6 +51,9 @@ class Settings:
     metrics_token: str | None = None
     # Set by ``matcher serve`` (``share_metrics_through``), not by hand.
     metrics_dir: str | None = None
+    max_import_json_bytes: int = 16 << 20
+    max_import_records: int = 10_000
+    max_import_errors: int = 100
     exploration: float = 0.0
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
@@ -73,6 +79,8 @@ class Settings:
         if self.threads < 1 or (self.worker_class == "sync" and self.threads != 1):
             # Gunicorn runs gthread whenever threads > 1, whatever the class says.
             raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
+        if self.max_import_records < 1 or self.max_import_errors < 1:
+            raise ValueError("MATCHER_MAX_IMPORT_RECORDS and _ERRORS must be at least 1")
         if self.timeout < 1:
             raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
         if self.proxies < 0:
@@ -96,6 +104,9 @@ class Settings:
             failed_key_limit=env(ENV_PREFIX + "FAILED_KEY_LIMIT") or "20 per minute",
             metrics_token=env(ENV_PREFIX + "METRICS_TOKEN") or None,
             metrics_dir=env(METRICS_FOLDER) or None,
+            max_import_json_bytes=_int("MAX_IMPORT_JSON_BYTES", 16 << 20),
+            max_import_records=_int("MAX_IMPORT_RECORDS", 10_000),
+            max_import_errors=_int("MAX_IMPORT_ERRORS", 100),
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
 
 from sqlmodel import Session
 
-from matcher.schemas.fields import field_path, flatten_errors, invalid_text
+from matcher.schemas.fields import count_messages, field_path, flatten_errors, invalid_text
 from matcher.schemas.profile import validate_profile
 from matcher.services.errors import Invalid, Malformed, NotFound
 from matcher.storage import counters
@@ -18,71 +20,189 @@ from matcher.storage.therapists import TherapistFilter
 from matcher.storage.types import utcnow
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+# NDJSON is read this much at a time; a record's line may span chunks.
+CHUNK_BYTES = 1 << 20
+# From a line's first character that is not white space to the line's end: blank lines, however
+# many, are skipped inside the regular-expression engine rather than one by one in Python.
+_LINE = re.compile(rb"[^\s][^\n]*")
+_BOM = b"\xef\xbb\xbf"
 
-__all__ = ["NDJSON_TYPES", "Therapist", "TherapistFilter"]
+__all__ = ["NDJSON_TYPES", "ImportLimits", "Therapist", "TherapistFilter", "Unreadable"]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An NDJSON line that is not JSON (or not UTF-8), in place of its record."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may hold: records (None: any number) and problems listed in a refusal."""
+
+    max_records: int | None = None
+    max_errors: int = 100
+
+
+def read_chunks(stream: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """A binary stream a chunk at a time, until it ends."""
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Each record of NDJSON given in chunks of bytes, as it arrives (Unreadable for a bad line)."""
+    line, head, first = 1, bytearray(), True
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            head += chunk  # a long line: a bytearray grows without copying what it holds
+            continue
+        block = bytes(head + chunk[:cut]) if head else chunk[:cut]
+        head = bytearray(chunk[cut:])
+        if first:  # the first block holds the whole first line, and so any byte-order mark
+            block, first = block.removeprefix(_BOM), False
+        yield from _block_records(block, line)
+        line += block.count(b"\n")
+    yield from _block_records(bytes(head).removeprefix(_BOM) if first else bytes(head), line)
+
+
+def _block_records(block: bytes, line: int) -> Iterator[Any]:
+    last = 0
+    for found in _LINE.finditer(block):
+        line += block.count(b"\n", last, found.start())
+        last = found.start()
+        yield _record(found.group(), line)
+
+
+def _record(raw: bytes, line: int) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Unreadable(line, "Not UTF-8 text.")
+    except (ValueError, RecursionError) as err:
+        return Unreadable(line, f"Invalid JSON: {err}")
+
+
+def json_array(body: bytes | str) -> list[Any]:
+    """The records of a JSON array body (read whole: its byte limit is the lower one)."""
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as err:
+        raise Malformed("The body is not UTF-8.", {"body": ["Not UTF-8 text."]}) from err
+    try:
+        records = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise Malformed("Body is not JSON.", {"body": [f"Invalid JSON: {err}"]}) from err
+    if not isinstance(records, list):
+        raise Invalid("Body is not a JSON array.", {"body": ["Expected a JSON array of profiles."]})
+    return records
 
 
 def parse_records(text: str, *, ndjson: bool) -> list[Any]:
     """Read a JSON array or NDJSON (one JSON object a line; blank lines ignored)."""
-    if not ndjson:
-        try:
-            records = json.loads(text)
-        except (ValueError, RecursionError) as err:
-            raise Malformed("Body is not JSON.", {"body": [f"Invalid JSON: {err}"]}) from err
-        if not isinstance(records, list):
-            raise Invalid(
-                "Body is not a JSON array.", {"body": ["Expected a JSON array of profiles."]}
-            )
-        return records
-    records, errors = [], {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except (ValueError, RecursionError) as err:
-            errors[f"line {number}"] = [f"Invalid JSON: {err}"]
-    if errors:
-        detail = f"{len(errors)} NDJSON lines are not JSON; nothing imported."
-        raise Malformed(detail, errors)
-    return records
+    if ndjson:
+        return list(ndjson_records([text.encode("utf-8", "surrogatepass")]))
+    return json_array(text)
+
+
+class _Report:
+    """Problems found so far: the first ``cap`` listed, every one counted."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.errors: dict[str, list[str]] = {}
+        self.problems = 0
+        self.items = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.errors) >= self.cap
+
+    def add(self, errors: dict[str, list[str]]) -> None:
+        self.items += 1
+        for path, messages in errors.items():
+            self.problems += len(messages)
+            if not self.full:
+                self.errors[path] = messages
+
+    def count(self, messages: Any) -> None:
+        """Count a record's problems without naming them (the list is full)."""
+        self.items += 1
+        self.problems += count_messages(messages)
+
+    def detail(self, summary: str) -> str:
+        listed = sum(len(messages) for messages in self.errors.values())
+        if listed == self.problems:
+            return summary
+        return f"{summary} The first {listed} of {self.problems} problems are listed."
 
 
 def validate_records(
-    records: Sequence[Any], *, progress: Callable[[int], None] | None = None
+    records: Iterable[Any],
+    *,
+    limits: ImportLimits = ImportLimits(),
+    progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Validate every record; refuse (Invalid) naming each bad record and field."""
-    if not records:
-        raise Invalid("Nothing to import.", {"body": ["No profiles given."]})
+    """Validate every record (at most ``limits.max_records``); refuse naming the bad ones."""
     profiles: list[dict[str, Any]] = []
-    errors: dict[str, list[str]] = {}
+    invalid, unreadable = _Report(limits.max_errors), _Report(limits.max_errors)
     first_seen: dict[str, int] = {}
+    count = 0
     for index, record in enumerate(records):
-        unreadable = invalid_text(record, [index])
-        if unreadable is not None:
-            errors[unreadable] = ["Not valid Unicode (unpaired surrogate)."]
+        if limits.max_records is not None and index >= limits.max_records:
+            raise Invalid(
+                f"More than {limits.max_records} profiles in one import; nothing imported. "
+                "Send them in several imports.",
+                {"body": [f"At most {limits.max_records} profiles per import."]},
+            )
+        count += 1
+        if progress:
+            progress(1)
+        if isinstance(record, Unreadable):
+            unreadable.add({f"line {record.line}": [record.message]})
+            continue
+        unusable = invalid_text(record, [index])
+        if unusable is not None:
+            invalid.add({unusable: ["Not valid Unicode (unpaired surrogate)."]})
             continue
         profile, messages = validate_profile(record)
         if profile is None:
-            for path, msgs in flatten_errors(messages, [index]).items():
-                errors[path] = msgs
-        else:
-            earlier = first_seen.setdefault(profile["id"], index)
-            if earlier != index:
-                errors[field_path([index, "id"])] = [f"Same id as record {earlier}."]
-            profiles.append(profile)
-        if progress:
-            progress(1)
-    if errors:
-        bad = len({path.split("]")[0] for path in errors})
-        raise Invalid(f"{bad} of {len(records)} records are invalid; nothing imported.", errors)
+            if invalid.full:
+                invalid.count(messages)
+            else:
+                invalid.add(flatten_errors(messages, [index]))
+            continue
+        earlier = first_seen.setdefault(profile["id"], index)
+        if earlier != index:
+            invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
+        elif not (invalid.items or unreadable.items):
+            profiles.append(profile)  # kept only while the import can still succeed
+    if unreadable.items:
+        summary = f"{unreadable.items} NDJSON lines are not JSON; nothing imported."
+        raise Malformed(unreadable.detail(summary), unreadable.errors)
+    if invalid.items:
+        summary = f"{invalid.items} of {count} records are invalid; nothing imported."
+        raise Invalid(invalid.detail(summary), invalid.errors)
+    if not count:
+        raise Invalid("Nothing to import.", {"body": ["No profiles given."]})
     return profiles
 
 
-def import_profiles(session: Session, *, profiles: Sequence[dict[str, Any]]) -> tuple[int, int]:
+def prepare_import(profiles: Sequence[dict[str, Any]]) -> stored.Batch:
+    """Validated profiles made ready to write; call it before the write transaction."""
+    return stored.prepare(profiles)
+
+
+def import_profiles(
+    session: Session, *, profiles: Sequence[dict[str, Any]] | stored.Batch
+) -> tuple[int, int]:
     """Create or replace every profile in the caller's transaction: (created, updated)."""
+    batch = profiles if isinstance(profiles, stored.Batch) else stored.prepare(profiles)
     revision = counters.bump(session, name=counters.DIRECTORY)
-    return stored.upsert(session, profiles=profiles, revision=revision, now=utcnow())
+    return stored.upsert(session, batch=batch, revision=revision, now=utcnow())
 
 
 def upsert_profile(session: Session, *, profile: dict[str, Any]) -> bool:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from matcher.storage.tables import Therapist, TherapistTag
@@ -22,6 +26,8 @@ TAGGED: dict[str, str] = {
     "format": "formats",
 }
 _CHUNK = 500
+_ID_CHUNK = 5_000  # ids in one IN (...): under SQLite's 32,766 bound variables
+_ROW_CHUNK = 5_000  # rows per executemany
 
 
 @dataclass(frozen=True)
@@ -43,56 +49,104 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def _tags(profile: dict[str, Any]) -> Iterator[dict[str, str]]:
+def _tags(profile: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(therapist_id, kind, code) for each searchable code of ``profile``."""
     for kind, field in TAGGED.items():
         values = profile.get(field) or []
         for value in values:
             code = value["jurisdiction"] if kind == "jurisdiction" else value
-            yield {"therapist_id": profile["id"], "kind": kind, "code": code}
+            yield profile["id"], kind, code
 
 
 def existing_ids(session: Session, *, ids: Sequence[str]) -> set[str]:
     """Which of ``ids`` are stored (active or not)."""
     found: set[str] = set()
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids, _ID_CHUNK):
         query = select(col(Therapist.id)).where(col(Therapist.id).in_(chunk))
         found.update(session.execute(query).scalars())
     return found
 
 
-def upsert(
-    session: Session, *, profiles: Sequence[dict[str, Any]], revision: int, now: datetime
-) -> tuple[int, int]:
-    """Create or replace ``profiles`` (reactivating any that were deactivated)."""
-    ids = [p["id"] for p in profiles]
-    known = existing_ids(session, ids=ids)
+@dataclass(frozen=True)
+class Batch:
+    """Profiles made ready to write (rows with their JSON, and tags), before any lock."""
+
+    rows: list[dict[str, Any]]
+    tags: list[tuple[str, str, str]]
+
+
+def prepare(profiles: Sequence[dict[str, Any]]) -> Batch:
+    """The rows and tags of ``profiles``; the JSON is serialised here, outside the write lock."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     rows = [
         {
             "id": p["id"],
             "name": p["name"],
-            "active": True,
             "accepting_new_clients": p["accepting_new_clients"],
             "capacity": p["capacity"],
             # Capacity lives in its column only: referrals take slots there.
-            "profile": {k: v for k, v in p.items() if k != "capacity"},
-            "revision": revision,
-            "updated_at": now,
-            "deactivated_at": None,
+            "profile_json": dumps({k: v for k, v in p.items() if k != "capacity"}),
         }
         for p in profiles
     ]
-    new_rows = [dict(r, created_at=now) for r in rows if r["id"] not in known]
-    changed_rows = [r for r in rows if r["id"] in known]
-    for chunk in _chunks(new_rows):
-        session.execute(insert(Therapist), list(chunk))
-    for chunk in _chunks(changed_rows):
-        session.execute(update(Therapist), list(chunk))
-    for chunk in _chunks(ids):
+    return Batch(rows=rows, tags=[tag for p in profiles for tag in _tags(p)])
+
+
+def _upsert_statement(session: Session, *, revision: int, now: datetime) -> Any:
+    """One INSERT ... ON CONFLICT (id) DO UPDATE for every row (reactivating deactivated ones)."""
+    table = Therapist.__table__  # type: ignore[attr-defined]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    text_json = bindparam("profile_json", type_=Text)
+    # SQLite keeps JSON as text; PostgreSQL reads the text as jsonb.
+    document = cast(text_json, JSONB) if postgres else text_json
+    dialect_insert = postgres_insert if postgres else sqlite_insert
+    statement = dialect_insert(table).values(
+        id=bindparam("id"),
+        name=bindparam("name"),
+        active=True,
+        accepting_new_clients=bindparam("accepting_new_clients"),
+        capacity=bindparam("capacity"),
+        profile=document,
+        revision=revision,
+        created_at=now,
+        updated_at=now,
+        deactivated_at=None,
+    )
+    new = statement.excluded
+    kept = ("id", "created_at")
+    return statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={c.name: new[c.name] for c in table.columns if c.name not in kept},
+    )
+
+
+def upsert(session: Session, *, batch: Batch, revision: int, now: datetime) -> tuple[int, int]:
+    """Create or replace the batch's profiles with bulk statements: (created, updated)."""
+    ids = [row["id"] for row in batch.rows]
+    known = existing_ids(session, ids=ids)
+    statement = _upsert_statement(session, revision=revision, now=now)
+    for chunk in _chunks(batch.rows, _ROW_CHUNK):
+        session.execute(statement, list(chunk))
+    # New therapists have no tags yet: only replaced ones lose their old tags.
+    replaced = [i for i in ids if i in known]
+    for chunk in _chunks(replaced, _ID_CHUNK):
         session.execute(delete(TherapistTag).where(col(TherapistTag.therapist_id).in_(chunk)))
-    tags = [tag for p in profiles for tag in _tags(p)]
-    for chunk in _chunks(tags, 2000):
-        session.execute(insert(TherapistTag), list(chunk))
-    return len(new_rows), len(changed_rows)
+    _insert_tags(session, batch.tags)
+    return len(ids) - len(replaced), len(replaced)
+
+
+def _insert_tags(session: Session, tags: Sequence[tuple[str, str, str]]) -> None:
+    """Insert tag rows as the driver takes them: COPY on PostgreSQL, executemany on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy("COPY therapist_tag (therapist_id, kind, code) FROM STDIN") as copy:
+            for tag in tags:
+                copy.write_row(tag)
+        return
+    sql = "INSERT INTO therapist_tag (therapist_id, kind, code) VALUES (?, ?, ?)"
+    for chunk in _chunks(tags, _ROW_CHUNK * 4):
+        connection.exec_driver_sql(sql, list(chunk))
 
 
 def active_profiles(session: Session) -> Iterator[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import chain, islice
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from flask_login import current_user
 
 from matcher import vocabulary as vocab
 from matcher.services import audit, directory
-from matcher.services.errors import Invalid, Malformed, NotFound, Refused
+from matcher.services.errors import Invalid, NotFound, Refused
 from matcher.web.admin import bp
 from matcher.web.context import services
 
@@ -39,18 +40,28 @@ def record_report(errors: Mapping[str, list[str]], records: Sequence[Any] = ()) 
     return lines
 
 
-def _read_upload() -> tuple[list[Any], bool]:
-    """The uploaded file's records, and whether they were read as NDJSON."""
+def _read_upload() -> list[Any]:
+    """The uploaded file's records (NDJSON read a line at a time), at most one past the limit."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid("Choose a file to upload.", {"file": ["Choose a file to upload."]})
-    try:
-        content = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise Malformed("The file is not UTF-8 text.", {"file": ["Save it as UTF-8."]}) from err
+    settings = services().settings
+    chunks = directory.read_chunks(upload.stream)
+    first = next(chunks, b"")
     name = upload.filename.lower()
-    ndjson = name.endswith((".ndjson", ".jsonl")) or not content.lstrip().startswith("[")
-    return directory.parse_records(content, ndjson=ndjson), ndjson
+    array = first.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
+    ndjson = name.endswith((".ndjson", ".jsonl")) or not array
+    if ndjson:
+        records = directory.ndjson_records(chain([first], chunks))
+        return list(islice(records, settings.max_import_records + 1))
+    body = first + upload.stream.read(settings.max_import_json_bytes + 1 - len(first))
+    if len(body) > settings.max_import_json_bytes:
+        limit = f"{settings.max_import_json_bytes >> 20} MiB"
+        raise Invalid(
+            f"A JSON array file may be at most {limit}; NDJSON (one profile a line) may be larger.",
+            {"file": [f"At most {limit} as a JSON array."]},
+        )
+    return directory.json_array(body)
 
 
 def _page(errors: dict[str, list[str]], report: list[str]) -> ResponseReturnValue:
@@ -99,10 +110,12 @@ def import_profiles() -> ResponseReturnValue:
     """Import a JSON array or NDJSON file of profiles: all of them, or none and why."""
     records: list[Any] = []
     try:
-        records, _ndjson = _read_upload()
-        profiles = directory.validate_records(records)
+        records = _read_upload()
+        settings = services().settings
+        limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
+        batch = directory.prepare_import(directory.validate_records(records, limits=limits))
         with services().writing() as session:
-            created, updated = directory.import_profiles(session, profiles=profiles)
+            created, updated = directory.import_profiles(session, profiles=batch)
             audit.record(
                 session,
                 actor=current_user.actor,
