@@ -24,7 +24,7 @@ def nav_items() -> list[tuple[str, str]]:
         ("coordinator.urgent", "Urgent"),
         ("coordinator.alerts_page", "Alerts"),
     ]
-    if current_user.is_authenticated and current_user.role == "admin":
+    if current_user.is_authenticated and current_user.service_admin:
         items.extend(("admin." + name, label) for name, label in (("home", "Admin"),))
     return [
         (endpoint, label) for endpoint, label in items if endpoint in current_app.view_functions
