@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from matcher.config import Settings
+from matcher.web.redaction import redact
 
 
 def default_workers() -> int:
@@ -53,6 +55,16 @@ class BoundedThreadWorker(ThreadWorker):
         os.utime(self.tmp.fileno(), (oldest, oldest))
 
 
+class RedactingLogger(Logger):
+    """Gunicorn's logger, whose access lines leave client references out (request line,
+    path, query and referrer alike)."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        """The access-log atoms, each text one redacted."""
+        found: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in found.items()}
+
+
 # What each ``MATCHER_WORKER_CLASS`` runs.
 WORKER_CLASSES = {"sync": "sync", "gthread": f"{__name__}.{BoundedThreadWorker.__name__}"}
 
@@ -78,6 +90,7 @@ def gunicorn_options(host: str, port: int, workers: int, settings: Settings) -> 
         "max_requests": 0,
         "accesslog": "-",
         "errorlog": "-",
+        "logger_class": f"{__name__}.{RedactingLogger.__name__}",
         # Gunicorn 27 opens a control socket at one shared path; two services would collide.
         "control_socket_disable": True,
         "worker_tmp_dir": str(shm) if shm.is_dir() else None,

@@ -124,9 +124,9 @@ def expire(session: Session, *, days: int, actor: str, now: datetime | None = No
     reference too; open ones wait for a person. Idempotent; the audit log says how many.
     """
     cutoff = (now or utcnow()) - timedelta(days=days)
+    # Not yet erased: a reference or an intake left (erasing empties both, and the results).
     kept = or_(
         col(MatchRecord.client_ref).is_not(None),
-        col(MatchRecord.results).is_not(None),
         cast(col(MatchRecord.intake), String) != "{}",
     )
     ids = list(

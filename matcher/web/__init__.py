@@ -11,6 +11,7 @@ from matcher.web.api import init_api
 from matcher.web.forms import field_id
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
+from matcher.web.redaction import redact_werkzeug_log
 
 # Pages that show client information are never kept by a browser or proxy cache.
 PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login")
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     """Attach every face to ``app``: the API first (its error handler), then the pages."""
     init_api(app)
     init_people(app)
+    redact_werkzeug_log()
     # Sign-in attempts are limited per address as well as per account (see services.users).
     limiter = next(iter(app.extensions["limiter"]))
     limiter.limit(

@@ -54,7 +54,7 @@ def people() -> ResponseReturnValue:
 def add_person() -> ResponseReturnValue:
     """Add a person with a one-time password, shown here once, to hand over in person."""
     email, role = request.form.get("email", "").strip(), request.form.get("role", "")
-    organisation = request.form.get("organisation", "")
+    organisation = request.form.get("organisation") or organisations.DEFAULT_ORGANISATION
     password = secrets.token_urlsafe(12)  # 16 characters: above the 12-character minimum
     try:
         with services().writing() as session:
@@ -188,7 +188,7 @@ def create_key() -> ResponseReturnValue:
     """Create a key; its secret is on this page once and never again."""
     name, scopes = request.form.get("name", "").strip(), request.form.getlist("scopes")
     rate_limit = request.form.get("rate_limit", "").strip() or None
-    organisation = request.form.get("organisation", "")
+    organisation = request.form.get("organisation") or organisations.DEFAULT_ORGANISATION
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Name the key after who or what uses it."]
