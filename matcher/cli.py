@@ -17,7 +17,7 @@ from tqdm import tqdm
 from matcher.app import create_app
 from matcher.config import Settings
 from matcher.lab.simulation.history import KEY_ID, play_history
-from matcher.services import clients, directory, training, users
+from matcher.services import clients, directory, organisations, training, users
 from matcher.services import models as model_versions
 from matcher.services.demo import (
     create_demo_key,
@@ -160,6 +160,40 @@ def db_upgrade() -> None:
     click.echo("Database is at the newest revision.")
 
 
+ORG_HELP = "The organisation's name or id (default: the default organisation)."
+
+
+@main.group("orgs")
+def orgs_group() -> None:
+    """Organisations: each owns its keys, people and client records."""
+
+
+@orgs_group.command("create")
+@click.argument("name")
+def orgs_create(name: str) -> None:
+    """Create an organisation; its id is printed alone on the last line."""
+    db = _database()
+    upgrade(db)
+    try:
+        with db.transaction() as session:
+            made = organisations.create_organisation(session, name=name)
+    except Refused as refusal:
+        refuse(refusal)
+    click.echo(f"Created organisation {made.name}.")
+    click.echo(made.id)
+
+
+@orgs_group.command("list")
+def orgs_list() -> None:
+    """Every organisation: id, name, created."""
+    db = _database()
+    upgrade(db)
+    with db.session() as session:
+        found = organisations.list_organisations(session)
+    for org in found:
+        click.echo(f"{org.id:16}  {org.name:40}  created {org.created_at:%Y-%m-%d %H:%M}")
+
+
 @main.group("keys")
 def keys_group() -> None:
     """API keys."""
@@ -180,16 +214,29 @@ def keys_group() -> None:
     default=None,
     help='This key\'s own request limit, e.g. "6000 per minute" (default: MATCHER_RATE_LIMIT).',
 )
-def keys_create(name: str, scopes: tuple[str, ...], rate_limit: str | None) -> None:
+@click.option("--org", "org", default=None, help=ORG_HELP)
+def keys_create(
+    name: str, scopes: tuple[str, ...], rate_limit: str | None, org: str | None
+) -> None:
     """Create a key; it is printed once, alone on the last line."""
     db = _database()
     upgrade(db)
     try:
         with db.transaction() as session:
-            record, secret = create_key(session, name=name, scopes=scopes, rate_limit=rate_limit)
+            owner = organisations.find_organisation(session, name_or_id=org)
+            record, secret = create_key(
+                session,
+                name=name,
+                scopes=scopes,
+                rate_limit=rate_limit,
+                organisation_id=owner.id,
+            )
     except Refused as refusal:
         refuse(refusal)
-    click.echo(f"Created key {record.id} ({record.name}) with scopes: {', '.join(record.scopes)}")
+    click.echo(
+        f"Created key {record.id} ({record.name}) of {owner.name} "
+        f"with scopes: {', '.join(record.scopes)}"
+    )
     click.echo("Store it now: it is not shown again.")
     click.echo(secret)
 
@@ -204,7 +251,7 @@ def keys_list() -> None:
     for key in keys:
         revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         click.echo(
-            f"{key.id}  {key.name:20}  {','.join(key.scopes):28}  "
+            f"{key.id}  {key.name:20}  {','.join(key.scopes):28}  {key.organisation_id:16}  "
             f"created {key.created_at:%Y-%m-%d %H:%M}  {revoked}"
         )
 
@@ -229,7 +276,8 @@ def users_group() -> None:
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(users.ROLES))
-def users_create(email: str, role: str) -> None:
+@click.option("--org", "org", default=None, help=ORG_HELP)
+def users_create(email: str, role: str, org: str | None) -> None:
     """Create a user; the password is read from standard input (not echoed at a terminal)."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -239,10 +287,13 @@ def users_create(email: str, role: str) -> None:
     upgrade(db)
     try:
         with db.transaction() as session:
-            user = users.create_user(session, email=email, role=role, password=password)
+            owner = organisations.find_organisation(session, name_or_id=org)
+            user = users.create_user(
+                session, email=email, role=role, password=password, organisation_id=owner.id
+            )
     except Refused as refusal:
         refuse(refusal)
-    click.echo(f"Created {user.role} {user.email}.")
+    click.echo(f"Created {user.role} {user.email} of {owner.name}.")
     click.echo(user.id)
 
 
@@ -256,7 +307,10 @@ def users_list() -> None:
     for user in people:
         seen = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
         state = "active" if user.active else "disabled"
-        click.echo(f"{user.id}  {user.email:32}  {user.role:11}  {state:8}  last sign-in {seen}")
+        click.echo(
+            f"{user.id}  {user.email:32}  {user.role:11}  {user.organisation_id:16}  {state:8}  "
+            f"last sign-in {seen}"
+        )
 
 
 @users_group.command("disable")
@@ -278,11 +332,41 @@ def clients_group() -> None:
 
 @clients_group.command("erase")
 @click.argument("client_ref")
-def clients_erase(client_ref: str) -> None:
+@click.option(
+    "--org", "org", default=None, help="Only this organisation's client (default: every one's)."
+)
+def clients_erase(client_ref: str, org: str | None) -> None:
     """Erase every recorded intake for CLIENT_REF (ratings stay, unlinked)."""
-    with _database().transaction() as session:
-        erased = clients.erase(session, client_ref=client_ref, actor=_actor())
+    try:
+        with _database().transaction() as session:
+            owner = organisations.find_organisation(session, name_or_id=org).id if org else None
+            erased = clients.erase(
+                session, client_ref=client_ref, actor=_actor(), organisation_id=owner
+            )
+    except Refused as refusal:
+        refuse(refusal)
     click.echo(f"Erased {erased} recorded intake(s).")
+
+
+@clients_group.command("expire")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Erase intakes older than this (default: MATCHER_INTAKE_RETENTION_DAYS).",
+)
+def clients_expire(days: int | None) -> None:
+    """Erase recorded intakes older than the retention period (run it daily, e.g. from cron)."""
+    app = create_app()
+    db: Database = app.extensions["matcher"].db
+    click.get_current_context().call_on_close(db.close)
+    keep = days or app.extensions["matcher"].settings.intake_retention_days
+    if keep is None:
+        click.echo("No retention period: set MATCHER_INTAKE_RETENTION_DAYS or pass --days.")
+        sys.exit(2)
+    with db.transaction() as session:
+        erased = clients.expire(session, days=keep, actor=_actor())
+    click.echo(f"Erased {erased} recorded intake(s) older than {keep} days.")
 
 
 @main.group("profiles")

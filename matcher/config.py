@@ -61,6 +61,9 @@ class Settings:
     wai_alert_below: float = 36.0
     alert_drop_share: float = 0.1
     login_rate_limit: str = "10 per minute"
+    # Days a recorded intake is kept; ``matcher clients expire`` erases older ones (referrals
+    # and ratings stay for learning, unlinked). None: kept until erased on request.
+    intake_retention_days: int | None = None
     # Gunicorn: the worker class, threads per worker (1 with sync) and the bound on a request's
     # time. Gthread with 4 threads won bench/http_workers.py; 120 s leaves room for the largest
     # import the API accepts (64 MiB, 72,000 profiles: 51 s on two busy cores).
@@ -85,6 +88,8 @@ class Settings:
             raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
         if self.proxies < 0:
             raise ValueError("MATCHER_PROXIES must be 0 or more")
+        if self.intake_retention_days is not None and self.intake_retention_days < 1:
+            raise ValueError("MATCHER_INTAKE_RETENTION_DAYS must be at least 1 day")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -114,6 +119,7 @@ class Settings:
             wai_alert_below=_float("WAI_ALERT_BELOW", 36.0),
             alert_drop_share=_float("ALERT_DROP_SHARE", 0.1),
             login_rate_limit=env(ENV_PREFIX + "LOGIN_RATE_LIMIT") or "10 per minute",
+            intake_retention_days=_int("INTAKE_RETENTION_DAYS", 0) or None,
             worker_class=worker_class,
             threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
             timeout=_int("TIMEOUT", 120),

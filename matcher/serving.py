@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from matcher.config import Settings, share_metrics_through
+from matcher.web.redaction import redact
 
 
 def default_workers() -> int:
@@ -54,6 +56,16 @@ class BoundedThreadWorker(ThreadWorker):
         os.utime(self.tmp.fileno(), (oldest, oldest))
 
 
+class RedactingLogger(Logger):
+    """Gunicorn's logger, whose access lines leave client references out (request line,
+    path, query and referrer alike)."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        """The access-log atoms, each text one redacted."""
+        found: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in found.items()}
+
+
 # What each ``MATCHER_WORKER_CLASS`` runs.
 WORKER_CLASSES = {"sync": "sync", "gthread": f"{__name__}.{BoundedThreadWorker.__name__}"}
 
@@ -81,6 +93,7 @@ def gunicorn_options(host: str, port: int, workers: int, settings: Settings) -> 
         # The app logs one JSON line per request by route instead (matcher.web.logs).
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": f"{__name__}.{RedactingLogger.__name__}",
         # Gunicorn 27 opens a control socket at one shared path; two services would collide.
         "control_socket_disable": True,
         "worker_tmp_dir": str(shm) if shm.is_dir() else None,

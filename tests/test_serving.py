@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -108,6 +109,25 @@ def _migrated(instance: Path) -> Database:
     return db
 
 
+def _check_access_lines_keep_client_references_out(base: str, key: str, log: Path) -> None:
+    """Gunicorn's access lines (request line and referrer) say ``-`` for a client reference."""
+    marker = "MARKER-REF-31337"
+    erase = urllib.request.Request(
+        f"{base}/api/v1/clients/{marker}",
+        method="DELETE",
+        headers={"Authorization": f"Bearer {key}", "Referer": f"{base}/x?client_ref={marker}"},
+    )
+    with urllib.request.urlopen(erase, timeout=10) as response:
+        assert response.status == 204
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{base}/coordinator/clients?client_ref={marker}", timeout=10)
+    deadline = time.monotonic() + 10
+    while '"DELETE /api/v1/clients/- HTTP/1.1" 204' not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+    assert marker not in log.read_text()
+
+
 def _check_writes_reach_every_worker(base: str, key: str, page: dict[str, Any]) -> None:
     """A new therapist is matched on the next requests, whichever worker answers."""
     profile = dict(page["items"][0], id="t-new", name="New Person")
@@ -153,6 +173,7 @@ def test_serve_demo(tmp_path: Path) -> None:
         assert _call(f"{base}/api/v1/therapists", earlier)[0] == 401
         assert _call(f"{base}/api/v1/match", own, CONTRACT_REQUEST)[0] == 200
         _check_writes_reach_every_worker(base, key, page)
+        _check_access_lines_keep_client_references_out(base, key, log)
     # The README reads the key from the instance folder; only its owner may read it.
     saved = instance / "demo-key"
     assert saved.read_text().strip() == key

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from matcher.core.learning.instruments import INSTRUMENTS
-from matcher.services.errors import Invalid, NotFound
+from matcher.services.errors import Invalid
+from matcher.services.referrals import find_referral
+from matcher.storage.organisations import within
 from matcher.storage.tables import AlertResolution, AllianceRating, MatchRecord, Referral
 from matcher.storage.types import utcnow
 
@@ -70,15 +72,23 @@ def weak_or_falling(
 
 
 def open_alerts(
-    session: Session, *, wai_below: float = WAI_BELOW, drop: float = DROP_SHARE
+    session: Session,
+    *,
+    wai_below: float = WAI_BELOW,
+    drop: float = DROP_SHARE,
+    organisation_id: str | None = None,
 ) -> list[Alert]:
-    """Every unresolved referral whose ratings are weak or falling, most recent rating first."""
+    """Every unresolved referral of ``organisation_id`` (None: of all) whose ratings are weak
+    or falling, most recent rating first."""
     resolved = select(col(AlertResolution.referral_id))
     rows = session.execute(
         select(AllianceRating, Referral, col(MatchRecord.client_ref))
         .join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
         .join(MatchRecord, col(MatchRecord.id) == col(Referral.match_id))
-        .where(col(Referral.id).not_in(resolved))
+        .where(
+            col(Referral.id).not_in(resolved),
+            within(col(Referral.organisation_id), organisation_id),
+        )
         .order_by(col(AllianceRating.created_at))
     ).all()
     grouped: dict[str, tuple[Referral, str | None, list[AllianceRating]]] = {}
@@ -94,13 +104,19 @@ def open_alerts(
 
 
 def resolve(
-    session: Session, *, referral_id: str, outcome: str, note: str, by: str
+    session: Session,
+    *,
+    referral_id: str,
+    outcome: str,
+    note: str,
+    by: str,
+    organisation_id: str | None = None,
 ) -> AlertResolution:
-    """Close an alert with what happened (repaired, client left, other) and a note."""
+    """Close an alert on a referral of ``organisation_id`` (None: any) with what happened
+    (repaired, client left, other) and a note."""
     if outcome not in OUTCOMES:
         raise Invalid("Choose what happened.", {"outcome": ["Choose one."]})
-    if session.get(Referral, referral_id) is None:
-        raise NotFound(f"No referral {referral_id!r}.")
+    find_referral(session, referral_id=referral_id, organisation_id=organisation_id)
     existing = session.get(AlertResolution, referral_id)
     resolution = existing or AlertResolution(
         referral_id=referral_id, resolved_by=by, outcome=outcome, resolved_at=utcnow()

@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from matcher.services.errors import Invalid, NotFound
+from matcher.services.organisations import check_organisation
 from matcher.storage import keys as stored_keys
-from matcher.storage.tables import ApiKey
+from matcher.storage.tables import DEFAULT_ORGANISATION, ApiKey
 from matcher.storage.types import utcnow
 
 SCOPES: tuple[str, ...] = ("match", "profiles", "outcomes", "admin")
@@ -30,6 +31,7 @@ __all__ = [
     "check_rate_limit",
     "create_key",
     "list_keys",
+    "move_key",
     "revoke",
 ]
 KEY_PREFIX = "mk_"
@@ -82,12 +84,29 @@ def _new_key(name: str, scopes: Iterable[str], rate_limit: str | None = None) ->
 
 
 def create_key(
-    session: Session, *, name: str, scopes: Iterable[str], rate_limit: str | None = None
+    session: Session,
+    *,
+    name: str,
+    scopes: Iterable[str],
+    rate_limit: str | None = None,
+    organisation_id: str = DEFAULT_ORGANISATION,
 ) -> tuple[ApiKey, str]:
-    """Issue a key (with its own request limit, if given); the secret is returned only here."""
+    """Issue a key of an organisation (with its own request limit, if given); the secret is
+    returned only here."""
     record, secret = _new_key(name, scopes, rate_limit)
+    record.organisation_id = check_organisation(session, organisation_id)
     stored_keys.add(session, key=record)
     return record, secret
+
+
+def move_key(session: Session, *, key_id: str, organisation_id: str) -> ApiKey:
+    """Put a key in another organisation (the key cache picks it up within its lifetime)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No key {key_id}.")
+    key.organisation_id = check_organisation(session, organisation_id)
+    session.add(key)
+    return key
 
 
 def replace_key(

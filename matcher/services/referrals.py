@@ -13,10 +13,18 @@ from matcher.core.scoring import FEATURES
 from matcher.services.errors import Conflict, Invalid, NotFound
 from matcher.storage import counters
 from matcher.storage import outcomes as stored
-from matcher.storage.tables import AllianceRating, MatchRecord, Referral
+from matcher.storage.tables import DEFAULT_ORGANISATION, AllianceRating, MatchRecord, Referral
 from matcher.storage.types import utcnow
 
-__all__ = ["AllianceRating", "Referral", "get_referral", "new_id", "rate", "refer"]
+__all__ = [
+    "AllianceRating",
+    "Referral",
+    "find_referral",
+    "get_referral",
+    "new_id",
+    "rate",
+    "refer",
+]
 
 
 def new_id(prefix: str) -> str:
@@ -24,10 +32,21 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def refer(session: Session, *, match_id: str, therapist_id: str, key_id: str) -> Referral:
-    """Refer the client of a recorded match to one of its eligible therapists (takes a slot)."""
+def refer(
+    session: Session,
+    *,
+    match_id: str,
+    therapist_id: str,
+    key_id: str,
+    organisation_id: str | None = DEFAULT_ORGANISATION,
+) -> Referral:
+    """Refer the client of a recorded match to one of its eligible therapists (takes a slot).
+
+    The match must be one of ``organisation_id``'s (None: any, for the service's admins); the
+    referral belongs to the match's organisation. Another organisation's match is unknown here.
+    """
     match = session.get(MatchRecord, match_id)
-    if match is None:
+    if match is None or organisation_id not in (None, match.organisation_id):
         raise Invalid(f"No recorded match {match_id!r}.", {"match_id": ["Unknown match."]})
     kept = stored.candidate(session, match_id=match_id, therapist_id=therapist_id)
     if kept is None:
@@ -60,21 +79,38 @@ def refer(session: Session, *, match_id: str, therapist_id: str, key_id: str) ->
         score=kept.score,
         propensity=kept.propensity,
         rank=kept.rank,
+        organisation_id=match.organisation_id,
     )
     session.add(referral)
     return referral
 
 
-def referrals_of_match(session: Session, *, match_id: str) -> list[Referral]:
-    """Referrals made from one recorded match, oldest first."""
-    return stored.referrals_of_match(session, match_id=match_id)
+def referrals_of_match(
+    session: Session, *, match_id: str, organisation_id: str | None = None
+) -> list[Referral]:
+    """Referrals made from one recorded match, oldest first (within ``organisation_id``)."""
+    return [
+        r
+        for r in stored.referrals_of_match(session, match_id=match_id)
+        if organisation_id in (None, r.organisation_id)
+    ]
 
 
-def get_referral(session: Session, *, referral_id: str) -> tuple[Referral, list[AllianceRating]]:
-    """A referral with its ratings in session order; NotFound when there is none."""
+def find_referral(session: Session, *, referral_id: str, organisation_id: str | None) -> Referral:
+    """A referral of ``organisation_id`` (None: any); NotFound otherwise, so another
+    organisation's referral looks the same as one that does not exist."""
     referral = session.get(Referral, referral_id)
-    if referral is None:
+    if referral is None or organisation_id not in (None, referral.organisation_id):
         raise NotFound(f"No referral {referral_id!r}.")
+    return referral
+
+
+def get_referral(
+    session: Session, *, referral_id: str, organisation_id: str | None = None
+) -> tuple[Referral, list[AllianceRating]]:
+    """A referral with its ratings in session order; NotFound when there is none (within
+    ``organisation_id``; None: any)."""
+    referral = find_referral(session, referral_id=referral_id, organisation_id=organisation_id)
     return referral, stored.ratings_of(session, referral_id=referral_id)
 
 
@@ -92,14 +128,17 @@ def rate(
     session_number: int,
     items: Sequence[float],
     key_id: str,
+    organisation_id: str | None = None,
 ) -> tuple[AllianceRating, bool]:
-    """Store an early-alliance rating: (rating, created). The same one again: the stored one."""
+    """Store an early-alliance rating: (rating, created). The same one again: the stored one.
+
+    Only a referral of ``organisation_id`` (None: any) is rated; another's is NotFound.
+    """
     try:
         scored = score_items(instrument, list(items))
     except ValueError as err:
         raise Invalid(str(err), {"items": [str(err)]}) from err
-    if session.get(Referral, referral_id) is None:
-        raise NotFound(f"No referral {referral_id!r}.")
+    find_referral(session, referral_id=referral_id, organisation_id=organisation_id)
     rating = AllianceRating(
         id=new_id("a"),
         referral_id=referral_id,

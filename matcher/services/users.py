@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session
 
 from matcher.services.errors import Conflict, Invalid, NotFound
+from matcher.services.organisations import check_organisation
 from matcher.storage import users as stored
-from matcher.storage.tables import User
+from matcher.storage.tables import DEFAULT_ORGANISATION, User
 from matcher.storage.types import utcnow
 
 __all__ = [
@@ -61,12 +62,20 @@ def _check_password(password: str) -> None:
         )
 
 
-def create_user(session: Session, *, email: str, role: str, password: str) -> User:
-    """Add a person who can sign in; Conflict when the email is taken."""
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    password: str,
+    organisation_id: str = DEFAULT_ORGANISATION,
+) -> User:
+    """Add a person of an organisation who can sign in; Conflict when the email is taken."""
     address = _check_email(email)
     if role not in ROLES:
         raise Invalid(f"Role must be one of {', '.join(ROLES)}.", {"role": ["Unknown role."]})
     _check_password(password)
+    check_organisation(session, organisation_id)
     if stored.by_email(session, email=address) is not None:
         raise Conflict(f"A user with email {address} already exists.", {"email": ["Taken."]})
     user = User(
@@ -75,6 +84,7 @@ def create_user(session: Session, *, email: str, role: str, password: str) -> Us
         role=role,
         password_hash=_hasher.hash(password),
         created_at=utcnow(),
+        organisation_id=organisation_id,
     )
     session.add(user)
     return user
@@ -161,9 +171,31 @@ def set_role(session: Session, *, user_id: str, role: str, actor_id: str) -> Use
     user = stored.get(session, user_id=user_id)
     if user is None:
         raise NotFound(f"No user {user_id}.")
-    if user.role == "admin" and role != "admin" and user.active:
+    if _service_admin(user) and role != "admin":
         _keep_an_admin(session, user=user, actor_id=actor_id, doing="take the admin role from")
     user.role = role
+    session.add(user)
+    return user
+
+
+def move_user(session: Session, *, user_id: str, organisation_id: str, actor_id: str) -> User:
+    """Put a person in another organisation; they are signed out everywhere (their cookie
+    carried the old one's reach). Nobody moves themselves."""
+    user = stored.get(session, user_id=user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    check_organisation(session, organisation_id)
+    if user.organisation_id == organisation_id:
+        return user
+    if user.id == actor_id:
+        raise Conflict(
+            "You cannot move your own account; ask another admin.",
+            {"organisation": ["That is you."]},
+        )
+    if _service_admin(user):
+        _keep_an_admin(session, user=user, actor_id=actor_id, doing="move")
+    user.organisation_id = organisation_id
+    user.session_epoch += 1
     session.add(user)
     return user
 
@@ -175,9 +207,14 @@ def disable_by_id(session: Session, *, user_id: str, actor_id: str) -> User:
         raise NotFound(f"No user {user_id}.")
     if user.id == actor_id:
         raise Conflict("You cannot disable your own account.", {"user": ["That is you."]})
-    if user.role == "admin" and user.active:
+    if _service_admin(user):
         _keep_an_admin(session, user=user, actor_id=actor_id, doing="disable")
     return disable_user(session, email=user.email)
+
+
+def _service_admin(user: User) -> bool:
+    """Whether ``user`` is an active admin of the service (the default organisation)."""
+    return user.role == "admin" and user.active and user.organisation_id == DEFAULT_ORGANISATION
 
 
 def _keep_an_admin(session: Session, *, user: User, actor_id: str, doing: str) -> None:
@@ -186,7 +223,7 @@ def _keep_an_admin(session: Session, *, user: User, actor_id: str, doing: str) -
         raise Conflict(
             f"You cannot {doing} your own account; ask another admin.", {"role": ["That is you."]}
         )
-    if stored.count_with_role(session, role="admin") <= 1:
+    if stored.count_with_role(session, role="admin", organisation_id=DEFAULT_ORGANISATION) <= 1:
         raise Conflict(
             f"{user.email} is the only active admin; make another admin first.",
             {"role": ["The last active admin."]},

@@ -10,6 +10,31 @@ from sqlmodel import Field, SQLModel
 
 from matcher.storage.types import JSONDocument, UTCDateTime, utcnow
 
+# The organisation every key, user and record belongs to unless told otherwise (migration 0008).
+DEFAULT_ORGANISATION = "default"
+
+
+def _organisation_column() -> Column[str]:
+    """An owner column: the organisation a row belongs to (the default one when not given)."""
+    return Column(
+        String(32),
+        ForeignKey("organisation.id"),
+        nullable=False,
+        index=True,
+        default=DEFAULT_ORGANISATION,
+        server_default=DEFAULT_ORGANISATION,
+    )
+
+
+class Organisation(SQLModel, table=True):
+    """A service, clinic or network using matcher: its keys, people and client records."""
+
+    __tablename__ = "organisation"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+
 
 class Therapist(SQLModel, table=True):
     """A therapist profile as submitted, with the columns that lists filter on.
@@ -68,6 +93,7 @@ class ApiKey(SQLModel, table=True):
     rate_limit: str | None = Field(default=None, sa_column=Column(String(64)))
     # When a request last came with the key, noted at most once a minute per worker.
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
 
 
 class Counter(SQLModel, table=True):
@@ -134,6 +160,7 @@ class MatchRecord(SQLModel, table=True):
     results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
     # The match a re-match replaces (after a weak early alliance), if any.
     rematch_of: str | None = Field(default=None, sa_column=Column(String(32)))
+    organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
 
 
 class MatchCandidate(SQLModel, table=True):
@@ -174,6 +201,8 @@ class Referral(SQLModel, table=True):
     score: float
     propensity: float
     rank: int | None = Field(default=None, sa_column=Column(Integer))
+    # The match's organisation, kept here so a referral is found within it without a join.
+    organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
 
 
 class AllianceRating(SQLModel, table=True):
@@ -219,6 +248,7 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     # Raised at every sign-out: a session cookie carrying an older value no longer signs in.
     session_epoch: int = 0
+    organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
 
 
 class UrgentCase(SQLModel, table=True):
@@ -239,6 +269,7 @@ class UrgentCase(SQLModel, table=True):
     taken_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))
     action: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
+    organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
 
 
 class AlertResolution(SQLModel, table=True):

@@ -25,11 +25,13 @@ def all_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(col(User.email))).scalars())
 
 
-def count_with_role(session: Session, *, role: str) -> int:
-    """How many active users have ``role``."""
+def count_with_role(session: Session, *, role: str, organisation_id: str | None = None) -> int:
+    """How many active users have ``role`` (in one organisation, when given)."""
     query = (
         select(func.count())
         .select_from(User)
         .where(col(User.role) == role, col(User.active).is_(True))
     )
+    if organisation_id is not None:
+        query = query.where(col(User.organisation_id) == organisation_id)
     return int(session.execute(query).scalar_one())

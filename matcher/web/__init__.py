@@ -15,6 +15,7 @@ from matcher.web.logs import init_logs
 from matcher.web.metrics import init_metrics
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
+from matcher.web.redaction import redact_werkzeug_log
 from matcher.web.storable import init_storable
 
 
@@ -26,7 +27,7 @@ def nav_items() -> list[tuple[str, str]]:
         ("coordinator.urgent", "Urgent"),
         ("coordinator.alerts_page", "Alerts"),
     ]
-    if current_user.is_authenticated and current_user.role == "admin":
+    if current_user.is_authenticated and current_user.service_admin:
         items.extend(("admin." + name, label) for name, label in (("home", "Admin"),))
     return [
         (endpoint, label) for endpoint, label in items if endpoint in current_app.view_functions
@@ -44,6 +45,7 @@ def init_web(app: Flask) -> None:
     init_storable(app)  # before the limiter and the key lookup
     init_api(app)
     init_people(app)
+    redact_werkzeug_log()
     # Sign-in attempts are limited per address as well as per account (see services.users).
     limiter = next(iter(app.extensions["limiter"]))
     limiter.limit(

@@ -26,6 +26,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from matcher.services import users
+from matcher.services.organisations import DEFAULT_ORGANISATION, reach
 from matcher.services.users import User
 from matcher.web.context import services
 
@@ -39,7 +40,8 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 
 
 class SignedIn:
-    """The signed-in person as Flask-Login sees them: the user's id, role and email."""
+    """The signed-in person as Flask-Login sees them: the user's id, role, email and
+    organisation."""
 
     is_authenticated = True
     is_active = True
@@ -48,6 +50,18 @@ class SignedIn:
     def __init__(self, user: User) -> None:
         self.id, self.role, self.email = user.id, user.role, user.email
         self.epoch = user.session_epoch
+        self.organisation_id = user.organisation_id
+
+    @property
+    def reach(self) -> str | None:
+        """Whose records this person sees: their organisation's, or every one's (None) for an
+        admin of the service (the default organisation)."""
+        return reach(self.organisation_id, admin=self.role == "admin")
+
+    @property
+    def service_admin(self) -> bool:
+        """Whether this person runs the service: the admin role in the default organisation."""
+        return self.role == "admin" and self.organisation_id == DEFAULT_ORGANISATION
 
     def get_id(self) -> str:
         """What the session cookie keeps: the user's id and sign-out epoch."""
@@ -76,7 +90,11 @@ def _load(session_id: str) -> SignedIn | None:
 
 
 def role_required(role: str) -> Callable[[F], F]:
-    """Only people signed in with ``role`` (admins may do everything a coordinator can)."""
+    """Only people signed in with ``role`` (admins may do everything a coordinator can).
+
+    The admin role is the service's: an admin of another organisation coordinates within it
+    and gets 403 on the console (models, directory, people and keys are the service's).
+    """
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -84,6 +102,8 @@ def role_required(role: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role != role and current_user.role != "admin":
+                abort(403)
+            if role == "admin" and not current_user.service_admin:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -124,15 +144,15 @@ def login() -> ResponseReturnValue:
                 session.clear()
                 session.permanent = True
                 login_user(signed)
-                return redirect(_safe_next(request.args.get("next")) or _home_of(signed.role))
+                return redirect(_safe_next(request.args.get("next")) or _home_of(signed))
     status = 200 if not errors else 400
     body = render_template("login.html", title="Sign in", errors=errors, email=email)
     return Response(body, status=status)
 
 
-def _home_of(role: str) -> str:
+def _home_of(signed: SignedIn) -> str:
     """Where a person lands after signing in: their face's front page."""
-    endpoint = "admin.home" if role == "admin" else "coordinator.home"
+    endpoint = "admin.home" if signed.service_admin else "coordinator.home"
     if endpoint not in current_app.view_functions:
         endpoint = "coordinator.home"
     return url_for(endpoint)

@@ -8,6 +8,7 @@ from flask import g, request
 from flask_smorest import abort
 
 from matcher.services.keys import ApiKey, allows
+from matcher.services.organisations import DEFAULT_ORGANISATION, reach
 from matcher.web.api.limits import client_address, failed_keys
 from matcher.web.context import services as app_services
 
@@ -23,6 +24,13 @@ def current_key() -> ApiKey:
     """The key the current request was authenticated with."""
     key: ApiKey = g.api_key
     return key
+
+
+def current_reach() -> str | None:
+    """Whose records the current key sees: its organisation's, or every one's (None) for an
+    admin key of the service (the default organisation)."""
+    key = current_key()
+    return reach(key.organisation_id, admin="admin" in key.scopes)
 
 
 def authorize(scope: str) -> ApiKey:
@@ -41,5 +49,8 @@ def authorize(scope: str) -> ApiKey:
     services.uses.note(services.db.transaction, key)
     if not allows(key, scope):
         abort(403, message=f"This key lacks the {scope!r} scope.")
+    if scope == "admin" and key.organisation_id != DEFAULT_ORGANISATION:
+        # Models are the service's, one for all: only the service's admin keys change them.
+        abort(403, message="The 'admin' endpoints take an admin key of the service organisation.")
     g.api_key = key
     return key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from matcher.services import clients
-from matcher.web.api.auth import current_key
+from matcher.web.api.auth import current_key, current_reach
 from matcher.web.api.blueprint import ApiBlueprint
 from matcher.web.context import services
 
@@ -19,10 +19,15 @@ class ClientByRef(MethodView):
     @blp.requires("outcomes")
     @blp.response(204)
     def delete(self, client_ref: str) -> None:
-        """Erase every recorded intake for this reference (idempotent).
+        """Erase every recorded intake for this reference in the key's organisation (idempotent).
 
         Referrals and ratings stay for learning with no link left to the reference; the audit
         log records that an erasure happened, never the reference.
         """
         with services().writing() as session:
-            clients.erase(session, client_ref=client_ref, actor=f"key:{current_key().id}")
+            clients.erase(
+                session,
+                client_ref=client_ref,
+                actor=f"key:{current_key().id}",
+                organisation_id=current_reach(),
+            )

@@ -54,6 +54,7 @@ class Match(MethodView):
                 limit=request["limit"],
                 client_ref=request["client_ref"],
                 key_id=current_key().id,
+                organisation_id=current_key().organisation_id,
                 exploration=app.settings.exploration,
                 rng=app.rng,
             )

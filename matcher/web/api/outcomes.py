@@ -14,7 +14,7 @@ from matcher.schemas.outcomes import (
 )
 from matcher.services import referrals
 from matcher.services.referrals import AllianceRating, Referral
-from matcher.web.api.auth import current_key
+from matcher.web.api.auth import current_key, current_reach
 from matcher.web.api.blueprint import ApiBlueprint
 from matcher.web.context import services
 
@@ -66,7 +66,9 @@ class Referrals(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Refer: the therapist must have been eligible in that match; takes one open slot."""
         with services().writing() as session:
-            referral = referrals.refer(session, key_id=current_key().id, **body)
+            referral = referrals.refer(
+                session, key_id=current_key().id, organisation_id=current_reach(), **body
+            )
             return _referral_document(referral, [])
 
 
@@ -76,10 +78,14 @@ class ReferralById(MethodView):
 
     @blp.requires("outcomes")
     @blp.response(200, ReferralSchema)
+    @blp.problem(404, "No such referral in the key's organisation")
     def get(self, referral_id: str) -> dict[str, Any]:
         """A referral with its alliance ratings."""
         with services().reading() as session:
-            return _referral_document(*referrals.get_referral(session, referral_id=referral_id))
+            found = referrals.get_referral(
+                session, referral_id=referral_id, organisation_id=current_reach()
+            )
+            return _referral_document(*found)
 
 
 @blp.route("/<id:referral_id>/alliance")
@@ -101,5 +107,6 @@ class Alliance(MethodView):
                 session_number=body["session"],
                 items=body["items"],
                 key_id=current_key().id,
+                organisation_id=current_reach(),
             )
             return _rating_document(rating), 201 if created else 200

@@ -44,7 +44,7 @@ def client(client_ref: str) -> ResponseReturnValue:
     """Everything recorded for one client: matches, referrals, ratings per session, flags."""
     app = services()
     with app.reading() as session:
-        found = clients.history(session, client_ref=client_ref)
+        found = clients.history(session, client_ref=client_ref, organisation_id=current_user.reach)
         names = directory.get_therapists(
             session, ids=[referral.therapist_id for referral, _ in found.referrals]
         )
@@ -80,7 +80,12 @@ def erase(client_ref: str) -> ResponseReturnValue:
         )
         return page, 400
     with services().writing() as session:
-        erased = clients.erase(session, client_ref=client_ref, actor=current_user.actor)
+        erased = clients.erase(
+            session,
+            client_ref=client_ref,
+            actor=current_user.actor,
+            organisation_id=current_user.reach,
+        )
     flash(f"Erased {erased} recorded intake(s). Ratings stay for learning, unlinked.", "success")
     return redirect(url_for("coordinator.home"), code=303)
 
@@ -92,7 +97,9 @@ def rate(referral_id: str) -> ResponseReturnValue:
     app = services()
     with app.reading() as session:
         try:
-            referral, ratings = referrals.get_referral(session, referral_id=referral_id)
+            referral, ratings = referrals.get_referral(
+                session, referral_id=referral_id, organisation_id=current_user.reach
+            )
         except NotFound:
             abort(404)
         client_ref = recording.get_match(session, match_id=referral.match_id).client_ref
@@ -108,7 +115,11 @@ def rate(referral_id: str) -> ResponseReturnValue:
             try:
                 with app.writing() as session:
                     rating, created = referrals.rate(
-                        session, referral_id=referral_id, key_id=current_user.ref, **body
+                        session,
+                        referral_id=referral_id,
+                        key_id=current_user.ref,
+                        organisation_id=current_user.reach,
+                        **body,
                     )
                 word = "Saved" if created else "Already saved (the same answers)"
                 flash(f"{word}: session {rating.session}, total {rating.total:g}.", "success")
@@ -178,7 +189,10 @@ def alerts_page() -> ResponseReturnValue:
     app = services()
     with app.reading() as session:
         found = alerts.open_alerts(
-            session, wai_below=app.settings.wai_alert_below, drop=app.settings.alert_drop_share
+            session,
+            wai_below=app.settings.wai_alert_below,
+            drop=app.settings.alert_drop_share,
+            organisation_id=current_user.reach,
         )
         names = directory.get_therapists(session, ids=[a.referral.therapist_id for a in found])
     return render_template(
@@ -203,6 +217,7 @@ def resolve(referral_id: str) -> ResponseReturnValue:
                 outcome=request.form.get("outcome", ""),
                 note=request.form.get("note", ""),
                 by=current_user.email,
+                organisation_id=current_user.reach,
             )
     except NotFound:
         abort(404)
@@ -219,13 +234,17 @@ def rematch(referral_id: str) -> ResponseReturnValue:
     """A new intake prefilled from the earlier one, leaving out every therapist already tried."""
     with services().reading() as session:
         try:
-            referral, _ = referrals.get_referral(session, referral_id=referral_id)
+            referral, _ = referrals.get_referral(
+                session, referral_id=referral_id, organisation_id=current_user.reach
+            )
         except NotFound:
             abort(404)
         record = recording.get_match(session, match_id=referral.match_id)
         tried = {referral.therapist_id}
         if record.client_ref:
-            history = clients.history(session, client_ref=record.client_ref)
+            history = clients.history(
+                session, client_ref=record.client_ref, organisation_id=record.organisation_id
+            )
             tried |= {r.therapist_id for r, _ in history.referrals}
     form = intake_form(record.intake or {}, client_ref=record.client_ref)
     form.setlist("exclude_therapists", sorted(set(form.getlist("exclude_therapists")) | tried))

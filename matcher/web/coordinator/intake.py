@@ -257,9 +257,17 @@ def intake() -> ResponseReturnValue:
     return redirect(url_for("coordinator.match", match_id=match_id), code=303)
 
 
-def submit(loaded: dict[str, Any], *, risk: str, rematch_of: str | None = None) -> str:
-    """Record the match (and an urgent case when the client may be at risk) in one transaction."""
+def submit(
+    loaded: dict[str, Any],
+    *,
+    risk: str,
+    rematch_of: str | None = None,
+    organisation_id: str | None = None,
+) -> str:
+    """Record the match (and an urgent case when the client may be at risk) in one transaction,
+    in ``organisation_id`` (the signed-in person's when not given)."""
     app = services()
+    owner = organisation_id or current_user.organisation_id
     with app.writing() as session:
         _, match_id = recording.record_match(
             session,
@@ -271,6 +279,7 @@ def submit(loaded: dict[str, Any], *, risk: str, rematch_of: str | None = None) 
             exploration=app.settings.exploration,
             rng=app.rng,
             rematch_of=rematch_of,
+            organisation_id=owner,
         )
         crisis.open_case(
             session,
@@ -279,5 +288,6 @@ def submit(loaded: dict[str, Any], *, risk: str, rematch_of: str | None = None) 
             match_id=match_id,
             client_ref=loaded["client_ref"],
             created_by=current_user.actor,
+            organisation_id=owner,
         )
     return match_id

@@ -36,15 +36,21 @@ RELAXATION_WORDS = {
 def _page(app: Services, match_id: str) -> dict[str, Any]:
     with app.reading() as session:
         try:
-            record = recording.get_match(session, match_id=match_id)
+            record = recording.get_match(
+                session, match_id=match_id, organisation_id=current_user.reach
+            )
         except NotFound:
             abort(404)
         shown = (record.results or {}).get("results", [])
         therapists = directory.get_therapists(session, ids=[r["therapist_id"] for r in shown])
         made = {r.therapist_id: r for r in referrals.referrals_of_match(session, match_id=match_id)}
+        mine = record.organisation_id
         case = crisis.case_for_match(
-            session, match_id=record.rematch_of or match_id, client_ref=record.client_ref
-        ) or crisis.case_for_match(session, match_id=match_id)
+            session,
+            match_id=record.rematch_of or match_id,
+            client_ref=record.client_ref,
+            organisation_id=mine,
+        ) or crisis.case_for_match(session, match_id=match_id, organisation_id=mine)
         weights = app.matching.snapshot().weights
     intake = record.intake or {}
     zone = intake.get("timezone")
@@ -185,12 +191,19 @@ def refer(match_id: str) -> ResponseReturnValue:
     therapist_id = request.form.get("therapist_id", "")
     try:
         with services().writing() as session:
+            recording.get_match(session, match_id=match_id, organisation_id=current_user.reach)
             made = referrals.refer(
-                session, match_id=match_id, therapist_id=therapist_id, key_id=current_user.ref
+                session,
+                match_id=match_id,
+                therapist_id=therapist_id,
+                key_id=current_user.ref,
+                organisation_id=current_user.reach,
             )
             client_ref = recording.get_match(session, match_id=match_id).client_ref
             made_name = directory.get_therapist(session, therapist_id=made.therapist_id).name
         flash(f"Referred to {made_name}. One of their open slots is now taken.", "success")
+    except NotFound:
+        abort(404)
     except (Conflict, Invalid) as refusal:
         flash(f"Not referred: {refusal.detail}", "info")
         return redirect(url_for("coordinator.match", match_id=match_id), code=303)
@@ -206,7 +219,9 @@ def relax(match_id: str) -> ResponseReturnValue:
     drop = request.form.get("drop", "")
     with services().reading() as session:
         try:
-            record = recording.get_match(session, match_id=match_id)
+            record = recording.get_match(
+                session, match_id=match_id, organisation_id=current_user.reach
+            )
         except NotFound:
             abort(404)
     form = intake_form(record.intake or {}, client_ref=record.client_ref)
@@ -219,9 +234,14 @@ def relax(match_id: str) -> ResponseReturnValue:
     if loaded is None:
         abort(400)
     # The relaxed match keeps a link to the first, so an urgent case opened there still leads.
-    new_id = submit(loaded, risk="no", rematch_of=match_id)
+    new_id = submit(loaded, risk="no", rematch_of=match_id, organisation_id=record.organisation_id)
     flash(f"Matched again without {RELAXATION_WORDS.get(drop, drop)}.", "success")
     return redirect(url_for("coordinator.match", match_id=new_id), code=303)
+
+
+# Recorded locations are coarsened to 2 decimals (services.recording); listed cities lie far
+# further apart than this.
+PLACE_TOLERANCE = 0.01
 
 
 def intake_form(intake: dict[str, Any], *, client_ref: str | None) -> MultiDict[str, str]:
@@ -261,11 +281,12 @@ def intake_form(intake: dict[str, Any], *, client_ref: str | None) -> MultiDict[
 
 
 def _nearest_place(jurisdiction: str, location: dict[str, float]) -> str:
+    """The listed city a stored location stands for (stored to 2 decimals: within 0.01)."""
     for code, cities in places().items():
         for city in cities:
             if (
-                abs(city["lat"] - location["lat"]) < 1e-6
-                and abs(city["lon"] - location["lon"]) < 1e-6
+                abs(city["lat"] - location["lat"]) <= PLACE_TOLERANCE
+                and abs(city["lon"] - location["lon"]) <= PLACE_TOLERANCE
             ):
                 return f"{code}|{city['name']}"
     return ""

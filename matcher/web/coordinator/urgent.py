@@ -19,9 +19,12 @@ def home() -> ResponseReturnValue:
     """What needs doing: urgent cases first, then rupture alerts, then a new intake."""
     app = services()
     with app.reading() as session:
-        cases = crisis.open_cases(session)
+        cases = crisis.open_cases(session, organisation_id=current_user.reach)
         weak = alerts.open_alerts(
-            session, wai_below=app.settings.wai_alert_below, drop=app.settings.alert_drop_share
+            session,
+            wai_below=app.settings.wai_alert_below,
+            drop=app.settings.alert_drop_share,
+            organisation_id=current_user.reach,
         )
     return render_template("coordinator/home.html", title="Coordinator", cases=cases, alerts=weak)
 
@@ -31,7 +34,7 @@ def home() -> ResponseReturnValue:
 def urgent() -> ResponseReturnValue:
     """Clients who may be at risk now, until a person takes each and records what was done."""
     with services().reading() as session:
-        cases = crisis.open_cases(session)
+        cases = crisis.open_cases(session, organisation_id=current_user.reach)
     return render_template(
         "coordinator/urgent.html", title="Urgent: needs a person", cases=cases, errors={}
     )
@@ -43,7 +46,9 @@ def take(case_id: str) -> ResponseReturnValue:
     """Take a case: the others see who has it."""
     try:
         with services().writing() as session:
-            crisis.take(session, case_id=case_id, by=current_user.email)
+            crisis.take(
+                session, case_id=case_id, by=current_user.email, organisation_id=current_user.reach
+            )
         flash("You have taken this case. Record what was done when it is handled.", "success")
     except NotFound:
         abort(404)
@@ -63,12 +68,13 @@ def close(case_id: str) -> ResponseReturnValue:
                 case_id=case_id,
                 by=current_user.email,
                 action=request.form.get("action", ""),
+                organisation_id=current_user.reach,
             )
     except NotFound:
         abort(404)
     except Invalid as refusal:
         with services().reading() as session:
-            cases = crisis.open_cases(session)
+            cases = crisis.open_cases(session, organisation_id=current_user.reach)
         errors = {f"action-{case_id}": [refusal.detail]}
         page = render_template(
             "coordinator/urgent.html", title="Urgent: needs a person", cases=cases, errors=errors
