@@ -10,6 +10,7 @@ from typing import Any
 
 ENV_PREFIX = "MATCHER_"
 WORKER_CLASSES = ("sync", "gthread")
+STALE_POLICIES = ("flag", "rank_after", "exclude")
 
 
 def _int(name: str, default: int) -> int:
@@ -52,6 +53,12 @@ class Settings:
     worker_class: str = "gthread"
     threads: int = 4
     timeout: int = 120
+    # Availability freshness: an "accepting" not confirmed for this many days is stale; stale
+    # therapists are flagged in reasons, ranked after fresh ones, or excluded. A therapist's
+    # signed availability link works for this many days.
+    stale_after_days: int = 45
+    stale_policy: str = "flag"
+    availability_link_days: int = 30
 
     def __post_init__(self) -> None:
         """Refuse serving settings gunicorn would silently reinterpret."""
@@ -62,6 +69,12 @@ class Settings:
             raise ValueError("MATCHER_THREADS must be 1 with sync workers, at least 1 with gthread")
         if self.timeout < 1:
             raise ValueError("MATCHER_TIMEOUT must be at least 1 second")
+        if self.stale_policy not in STALE_POLICIES:
+            raise ValueError(f"MATCHER_STALE_POLICY must be one of {', '.join(STALE_POLICIES)}")
+        if self.stale_after_days < 1 or self.availability_link_days < 1:
+            raise ValueError(
+                "MATCHER_STALE_AFTER_DAYS and MATCHER_AVAILABILITY_LINK_DAYS must be at least 1"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,6 +100,9 @@ class Settings:
             worker_class=worker_class,
             threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
             timeout=_int("TIMEOUT", 120),
+            stale_after_days=_int("STALE_AFTER_DAYS", 45),
+            stale_policy=env(ENV_PREFIX + "STALE_POLICY") or "flag",
+            availability_link_days=_int("AVAILABILITY_LINK_DAYS", 30),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

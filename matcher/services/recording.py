@@ -52,6 +52,7 @@ def record_match(
         exploration=recorded.explored,
         feature_means=recorded.feature_means,
         rematch_of=rematch_of,
+        exposure=recorded.exposure,
     )
     record.results = answer(recorded.outcome, recorded.snapshot.weights, record.id)
     rows = [

@@ -10,13 +10,23 @@ from sqlmodel import Session
 
 from matcher.core.learning.instruments import score_items
 from matcher.core.scoring import FEATURES
+from matcher.schemas.outcomes import DECLINE_REASONS
 from matcher.services.errors import Conflict, Invalid, NotFound
 from matcher.storage import counters
 from matcher.storage import outcomes as stored
 from matcher.storage.tables import AllianceRating, MatchRecord, Referral
 from matcher.storage.types import utcnow
 
-__all__ = ["AllianceRating", "Referral", "get_referral", "new_id", "rate", "refer"]
+__all__ = [
+    "DECLINE_REASONS",
+    "AllianceRating",
+    "Referral",
+    "decline",
+    "get_referral",
+    "new_id",
+    "rate",
+    "refer",
+]
 
 
 def new_id(prefix: str) -> str:
@@ -62,6 +72,33 @@ def refer(session: Session, *, match_id: str, therapist_id: str, key_id: str) ->
         rank=kept.rank,
     )
     session.add(referral)
+    return referral
+
+
+def decline(session: Session, *, referral_id: str, reason: str) -> Referral:
+    """The therapist declined the client: the slot comes back, except for lack of space, which
+    withdraws their "accepting" confirmation (stale until they confirm again)."""
+    if reason not in DECLINE_REASONS:
+        raise Invalid(f"Unknown reason {reason!r}.", {"reason": ["Unknown reason."]})
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(f"No referral {referral_id!r}.")
+    if referral.declined_at is not None:
+        if referral.decline_reason == reason:
+            return referral
+        raise Conflict(f"Already declined ({referral.decline_reason}).")
+    now = utcnow()
+    referral.declined_at, referral.decline_reason = now, reason
+    session.add(referral)
+    therapist = stored.therapist_for_update(session, therapist_id=referral.therapist_id)
+    if therapist is not None:
+        if reason == "no_space":
+            therapist.accepting_confirmed_at = None
+        else:
+            therapist.capacity += 1
+        therapist.revision = counters.bump(session, name=counters.DIRECTORY)
+        therapist.updated_at = now
+        session.add(therapist)
     return referral
 
 

@@ -81,12 +81,28 @@ def upsert(
         }
         for p in profiles
     ]
-    new_rows = [dict(r, created_at=now) for r in rows if r["id"] not in known]
+    # Written saying "accepting": confirmed now; saying "not accepting": the last confirmation
+    # stays (it is only read while accepting), and a "full until" answer is overridden.
+    for row in rows:
+        if row["accepting_new_clients"]:
+            row.update(accepting_confirmed_at=now, full_until=None)
+    new_rows = [
+        dict(
+            r,
+            created_at=now,
+            accepting_confirmed_at=r.get("accepting_confirmed_at"),
+            full_until=None,
+        )
+        for r in rows
+        if r["id"] not in known
+    ]
     changed_rows = [r for r in rows if r["id"] in known]
     for chunk in _chunks(new_rows):
         session.execute(insert(Therapist), list(chunk))
-    for chunk in _chunks(changed_rows):
-        session.execute(update(Therapist), list(chunk))
+    for accepting in (True, False):  # one key set per batch
+        group = [r for r in changed_rows if r["accepting_new_clients"] is accepting]
+        for chunk in _chunks(group):
+            session.execute(update(Therapist), list(chunk))
     for chunk in _chunks(ids):
         session.execute(delete(TherapistTag).where(col(TherapistTag.therapist_id).in_(chunk)))
     tags = [tag for p in profiles for tag in _tags(p)]
@@ -98,11 +114,16 @@ def upsert(
 def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
     """Every matchable therapist's profile (for building the matching index)."""
     rows = session.execute(
-        select(col(Therapist.profile), col(Therapist.capacity)).where(
-            col(Therapist.active).is_(True)
-        )
+        select(
+            col(Therapist.profile),
+            col(Therapist.capacity),
+            col(Therapist.accepting_confirmed_at),
+        ).where(col(Therapist.active).is_(True))
     )
-    return (dict(profile, capacity=capacity) for profile, capacity in rows)
+    return (
+        dict(profile, capacity=capacity, accepting_confirmed_at=confirmed)
+        for profile, capacity, confirmed in rows
+    )
 
 
 def get(session: Session, *, therapist_id: str) -> Therapist | None:
@@ -202,3 +223,19 @@ def search(
         where = TherapistFilter(jurisdiction=jurisdiction, include_inactive=True)
         conditions.extend(_conditions(where))
     return _paged(session, conditions, page=page, page_size=page_size)
+
+
+def stale(
+    session: Session, *, cutoff: datetime, now: datetime, limit: int
+) -> tuple[list[Therapist], int]:
+    """Active therapists whose "accepting" was last confirmed before ``cutoff`` (or never), or
+    whose "full until" has passed; the first ``limit`` by id, and how many in all."""
+    confirmed = col(Therapist.accepting_confirmed_at)
+    accepting = col(Therapist.accepting_new_clients)
+    full_until = col(Therapist.full_until)
+    conditions = [
+        col(Therapist.active).is_(True),
+        (accepting.is_(True) & (confirmed.is_(None) | (confirmed < cutoff)))
+        | (accepting.is_(False) & full_until.is_not(None) & (full_until <= now)),
+    ]
+    return _paged(session, conditions, page=1, page_size=limit)

@@ -6,14 +6,14 @@ from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 
 from matcher import vocabulary
-from matcher.web import admin, coordinator, pages
+from matcher.web import admin, availability, coordinator, pages
 from matcher.web.api import init_api
 from matcher.web.forms import field_id
 from matcher.web.people import bp as people_bp
 from matcher.web.people import init_people
 
 # Pages that show client information are never kept by a browser or proxy cache.
-PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login")
+PRIVATE_PREFIXES = ("/coordinator", "/admin", "/login", "/availability")
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -42,7 +42,7 @@ def init_web(app: Flask) -> None:
         key_func=lambda: "login:" + (request.remote_addr or "unknown"),
         methods=["POST"],
     )(people_bp)
-    for blueprint in (pages.bp, coordinator.bp, admin.bp):
+    for blueprint in (pages.bp, coordinator.bp, admin.bp, availability.bp):
         app.register_blueprint(blueprint)
     app.add_template_filter(field_id, "field_id")
     app.add_template_global(nav_items, "nav_items")

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from matcher.schemas.outcomes import (
+    DeclineRequestSchema,
     RatingRequestSchema,
     RatingSchema,
     ReferralRequestSchema,
@@ -34,6 +35,8 @@ def _referral_document(referral: Referral, ratings: list[AllianceRating]) -> dic
         "score": referral.score,
         "features": referral.features,
         "ratings": [_rating_document(r) for r in ratings],
+        "declined_at": referral.declined_at,
+        "decline_reason": referral.decline_reason,
     }
 
 
@@ -103,3 +106,19 @@ class Alliance(MethodView):
                 key_id=current_key().id,
             )
             return _rating_document(rating), 201 if created else 200
+
+
+@blp.route("/<id:referral_id>/decline")
+class Decline(MethodView):
+    """The therapist declined the client."""
+
+    @blp.requires("outcomes")
+    @blp.arguments(DeclineRequestSchema())
+    @blp.response(200, ReferralSchema)
+    @blp.problem(409, "Already declined for another reason")
+    def post(self, body: dict[str, Any], referral_id: str) -> dict[str, Any]:
+        """Record a decline: the slot comes back, except for lack of space (which makes the
+        therapist's "accepting" stale until confirmed again)."""
+        with services().writing() as session:
+            referrals.decline(session, referral_id=referral_id, reason=body["reason"])
+            return _referral_document(*referrals.get_referral(session, referral_id=referral_id))
