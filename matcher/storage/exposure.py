@@ -69,4 +69,7 @@ def first_ratings(session: Session) -> dict[str, datetime]:
         .join(Referral, col(Referral.id) == col(AllianceRating.referral_id))
         .group_by(col(Referral.therapist_id))
     )
-    return {str(therapist_id): first for therapist_id, first in rows.tuples()}
+    found: dict[str, datetime] = {}
+    for therapist_id, first in rows:
+        found[str(therapist_id)] = first
+    return found
