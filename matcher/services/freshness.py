@@ -220,7 +220,10 @@ def answer_no(session: Session, *, therapist: Therapist, until: date | None = No
     """Not accepting new clients (until a date, when given): the link is used up."""
     now = utcnow()
     if until is not None and until <= now.date():
-        raise Invalid("Give a date after today.", {"until": ["Must be after today."]})
+        raise Invalid(
+            "Give a date after today.",
+            {"until": ["Enter a date after today: when you expect to take new clients again."]},
+        )
     _set_accepting(therapist, False)
     therapist.full_until = (
         datetime(until.year, until.month, until.day, tzinfo=UTC) if until is not None else None
