@@ -16,12 +16,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from matcher.core.scoring import TherapistIndex
-from matcher.core.scoring.index import Rows
+from matcher.core.scoring.index import Bools, Rows
 from matcher.services.alerts import weak_or_falling
-from matcher.services.errors import Invalid
 from matcher.storage import exposure as stored
 from matcher.storage.tables import AllianceRating
 
@@ -38,19 +36,14 @@ def _count(counts: dict[str, int], dimension: str, values: Iterable[str], n: Ite
 
 
 def group_counts(
-    index: TherapistIndex, rows: Rows, rated: frozenset[str], jurisdiction: str | None
+    index: TherapistIndex, rows: Rows, rated: Bools | None, jurisdiction: str | None
 ) -> dict[str, int]:
-    """How many of ``rows`` fall in each therapist group (one pass per dimension)."""
+    """How many of ``rows`` fall in each therapist group (``rated``: a mask over the index's
+    rows of therapists with ratings; one vectorised pass per dimension)."""
     counts: dict[str, int] = {}
     if not len(rows):
         return counts
-    ids = index.ids.take(rows)
-    known: npt.NDArray[np.bool_] = (
-        np.isin(ids, np.array(sorted(rated), dtype=ids.dtype))
-        if rated
-        else np.zeros(len(rows), dtype=np.bool_)
-    )
-    established = int(known.sum())
+    established = int(rated.take(rows).sum()) if rated is not None else 0
     _count(counts, "experience", ("new", "established"), (len(rows) - established, established))
     codes = index.table("identities").codes
     _count(counts, "identity", codes, [int(index.has("identities", c, rows).sum()) for c in codes])
@@ -66,7 +59,7 @@ def exposure_counts(
     index: TherapistIndex,
     eligible: Rows,
     top: Rows,
-    rated: frozenset[str],
+    rated: Bools | None,
     jurisdiction: str | None,
 ) -> dict[str, dict[str, int]]:
     """What a recorded match keeps for the audit: group counts of the eligible and the top 5."""
@@ -134,8 +127,7 @@ def audit(
     drop: float,
 ) -> dict[str, Any]:
     """The exposure audit over recorded matches made in [since, until)."""
-    if since is not None and until is not None and since >= until:
-        raise Invalid("since must be before until.", {"since": ["Must be before until."]})
+    # A window that ends before it starts holds no match: an empty audit, not an error.
     therapists: dict[str, _Tally] = defaultdict(_Tally)
     counted = uncounted = with_new = new_in_top = 0
     for counts in stored.match_counts(session, since=since, until=until):

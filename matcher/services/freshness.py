@@ -24,6 +24,8 @@ from matcher.storage import therapists as stored
 from matcher.storage.tables import Therapist
 from matcher.storage.types import utcnow
 
+__all__ = ["Freshness", "LinkClaim", "Therapist", "confirm", "link_expiry", "verify"]
+
 STALE_POLICIES = ("flag", "rank_after", "exclude")
 ANSWERS = ("yes", "no", "full")
 # Purpose-bound: a token signed for anything else with the same secret never verifies here.
@@ -155,6 +157,11 @@ class LinkClaim:
 
     therapist_id: str
     issued_at: datetime
+
+
+def link_expiry(days: int) -> datetime:
+    """When a link issued now stops working."""
+    return utcnow() + timedelta(days=days)
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:

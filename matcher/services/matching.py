@@ -21,6 +21,7 @@ from matcher.core.scoring import (
     evaluate,
     load_default,
 )
+from matcher.core.scoring.index import Bools
 from matcher.schemas.intake import normalise
 from matcher.services import freshness as fresh
 from matcher.services.exposure import exposure_counts
@@ -64,6 +65,7 @@ class Snapshot:
     weights: WeightSet
     revisions: Mapping[str, int]
     rated: frozenset[str] = frozenset()  # therapists with ratings (the rest are "new")
+    rated_rows: Bools | None = None  # the same as a mask over the index's rows
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,9 @@ class MatchService:
             weights.version,
             (time.perf_counter() - started) * 1000,
         )
-        return Snapshot(index=index, weights=weights, revisions=dict(revisions), rated=rated)
+        # One mask per refresh, so a recorded match counts its new therapists without lookups.
+        rated_rows = np.isin(index.ids, np.array(sorted(rated), dtype=np.str_))
+        return Snapshot(index, weights, dict(revisions), rated, rated_rows)
 
     def match(
         self, intake: Mapping[str, Any], *, limit: int = 10, now: datetime | None = None
@@ -222,7 +226,11 @@ class MatchService:
         means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
         rows = evaluation.screening.rows
         exposure = exposure_counts(
-            snap.index, rows, rows[shown[:TOP_EXPOSURE]], snap.rated, evaluation.query.jurisdiction
+            snap.index,
+            rows,
+            rows[shown[:TOP_EXPOSURE]],
+            snap.rated_rows,
+            evaluation.query.jurisdiction,
         )
         return RecordedMatch(outcome, snap, candidates, explore, means, exposure)
 

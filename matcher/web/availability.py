@@ -7,7 +7,7 @@ with a single button (a POST, which works without JavaScript) and only that acts
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -15,8 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from matcher.services import freshness
 from matcher.services.errors import Invalid, NotFound
-from matcher.storage.tables import Therapist
-from matcher.storage.types import utcnow
+from matcher.services.freshness import Therapist
 from matcher.web.context import services
 
 bp = Blueprint("availability", __name__, url_prefix="/availability")
@@ -29,7 +28,7 @@ def availability_links(token: str, expires_in_days: int) -> dict[str, Any]:
         answer: url_for("availability.answer", token=token, answer=path, _external=True)
         for answer, path in (("yes", "yes"), ("no", "no"), ("full_until", "full"))
     }
-    links["expires_at"] = utcnow() + timedelta(days=expires_in_days)
+    links["expires_at"] = freshness.link_expiry(expires_in_days)
     return links
 
 
