@@ -1,8 +1,9 @@
 """The therapist's one-click availability answer: public pages reached by a signed link.
 
-Mail scanners fetch every link in a message. A "yes" only confirms what its link says, so its
-GET acts at once; "no" and "full until" change what clients see, so their GET shows a page
-with a single button (a POST, which works without JavaScript) and only that acts.
+Mail scanners fetch every link in a message. A "yes" from a therapist listed as accepting only
+confirms what its link says, so its GET acts at once; "no", "full until", and a "yes" from one
+listed as not accepting change what clients see, so their GET shows a page with a single button
+(a POST, which works without JavaScript) and only that acts.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def answer(token: str, answer: str) -> ResponseReturnValue:
         with services().writing() as session:
             therapist, claim = _verified(token, session)
             name = therapist.name
-            if answer == "yes":
+            # "Yes" from someone listed as not accepting changes what clients see: ask first.
+            confirms_only = therapist.accepting_new_clients or request.method == "POST"
+            if answer == "yes" and confirms_only:
                 changed = freshness.answer_yes(session, therapist=therapist, claim=claim)
                 return render_template(
                     "availability/done.html",

@@ -248,3 +248,22 @@ def test_a_forged_or_foreign_link_is_refused(
     assert response.status_code == 400
     assert "not valid" in response.get_data(as_text=True)
     assert re.search(r"<h1>This link cannot be used</h1>", response.get_data(as_text=True))
+
+
+def test_yes_from_someone_not_accepting_asks_first(
+    client: FlaskClient, admin: Headers, make_profile: Profile
+) -> None:
+    put(client, admin, make_profile(id="t-1"))
+    link = links(client, admin, "t-1")
+    # The directory lists them as not accepting after the email went out.
+    put(client, admin, make_profile(id="t-1", accepting_new_clients=False))
+    fetched = client.get(link["yes"])  # a mail scanner: nothing changes
+    assert "Yes, I am accepting new clients" in fetched.get_data(as_text=True)
+    assert (
+        client.get("/api/v1/therapists/t-1", headers=admin).json["accepting_new_clients"] is False
+    )
+    clicked = client.post(link["yes"], data={"csrf_token": token(client, link["yes"])})
+    assert "You are confirmed as accepting new clients" in clicked.get_data(as_text=True)
+    profile = client.get("/api/v1/therapists/t-1", headers=admin).json
+    assert profile["accepting_new_clients"] is True
+    assert [r["therapist_id"] for r in matched(client, admin)["results"]] == ["t-1"]
