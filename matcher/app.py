@@ -14,6 +14,7 @@ from matcher.config import Settings
 from matcher.core.learning.instruments import load_wording
 from matcher.services import models as model_versions
 from matcher.services.alliance import AllianceRecordSource
+from matcher.services.freshness import Freshness
 from matcher.services.matching import MatchService
 from matcher.services.runtime import Services
 from matcher.storage.database import Database
@@ -40,7 +41,10 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
 
     db = Database(settings.resolved_database_url(app.instance_path))
     matching = MatchService(
-        db, weights=model_versions.active_weights, alliance=AllianceRecordSource()
+        db,
+        weights=model_versions.active_weights,
+        alliance=AllianceRecordSource(),
+        freshness=Freshness(settings.stale_after_days, settings.stale_policy),
     )
     # Licensed item wording, only when an organisation points the service at its own file.
     wording = load_wording(settings.instrument_wording) if settings.instrument_wording else {}

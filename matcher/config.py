@@ -12,6 +12,7 @@ ENV_PREFIX = "MATCHER_"
 # prometheus_client's own variable: the folder where every gunicorn worker writes its metrics.
 METRICS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_CLASSES = ("sync", "gthread")
+STALE_POLICIES = ("flag", "rank_after", "exclude")
 
 
 def _int(name: str, default: int) -> int:
@@ -74,6 +75,12 @@ class Settings:
     # trusted; 0 trusts none. Behind a proxy with 0, every client has the proxy's address, so
     # one client's wrong sign-ins would use up every client's per-address allowance.
     proxies: int = 0
+    # Availability freshness: an "accepting" not confirmed for this many days is stale; stale
+    # therapists are flagged in reasons, ranked after fresh ones, or excluded. A therapist's
+    # signed availability link works for this many days.
+    stale_after_days: int = 45
+    stale_policy: str = "flag"
+    availability_link_days: int = 30
 
     def __post_init__(self) -> None:
         """Refuse serving settings gunicorn would silently reinterpret."""
@@ -90,6 +97,12 @@ class Settings:
             raise ValueError("MATCHER_PROXIES must be 0 or more")
         if self.intake_retention_days is not None and self.intake_retention_days < 1:
             raise ValueError("MATCHER_INTAKE_RETENTION_DAYS must be at least 1 day")
+        if self.stale_policy not in STALE_POLICIES:
+            raise ValueError(f"MATCHER_STALE_POLICY must be one of {', '.join(STALE_POLICIES)}")
+        if self.stale_after_days < 1 or self.availability_link_days < 1:
+            raise ValueError(
+                "MATCHER_STALE_AFTER_DAYS and MATCHER_AVAILABILITY_LINK_DAYS must be at least 1"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -124,6 +137,9 @@ class Settings:
             threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
             timeout=_int("TIMEOUT", 120),
             proxies=_int("PROXIES", 0),
+            stale_after_days=_int("STALE_AFTER_DAYS", 45),
+            stale_policy=env(ENV_PREFIX + "STALE_POLICY") or "flag",
+            availability_link_days=_int("AVAILABILITY_LINK_DAYS", 30),
         )
 
     def resolved_database_url(self, instance_path: str | Path) -> str:

@@ -65,6 +65,16 @@ class ResultSchema(Schema):
         },
     )
     reasons = fields.List(fields.String(), required=True)
+    accepting_confirmed_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "When the therapist last confirmed accepting new clients (null: never, or not "
+                "since declining a referral for lack of space); a stale one says so in reasons"
+            )
+        },
+    )
 
 
 class MatchResponseSchema(Schema):

@@ -12,6 +12,9 @@ from matcher.schemas.common import OneOf, Strict
 from matcher.schemas.fields import Number, StrictInteger, Text
 from matcher.schemas.profile import profile_id
 
+# Why a therapist declined a referral; "no_space" counts against availability freshness.
+DECLINE_REASONS = ("no_space", "not_a_fit", "other")
+
 
 class ReferralRequestSchema(Strict):
     """Refer the client of a recorded match to one of its eligible therapists."""
@@ -93,3 +96,22 @@ class ReferralSchema(Schema):
     score = fields.Float(required=True)
     features = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
+    declined_at = fields.DateTime(required=True, allow_none=True)
+    decline_reason = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(DECLINE_REASONS)
+    )
+
+
+class DeclineRequestSchema(Strict):
+    """The therapist declined the client, and why."""
+
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(DECLINE_REASONS),
+        metadata={
+            "description": (
+                "no_space: withdraws the therapist's accepting confirmation (stale until "
+                "confirmed again) and keeps the slot taken; otherwise the slot comes back"
+            )
+        },
+    )

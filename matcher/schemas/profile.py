@@ -178,6 +178,18 @@ class TherapistSchema(TherapistProfileSchema):
     active = fields.Boolean(dump_only=True, required=True)
     created_at = fields.DateTime(dump_only=True, required=True)
     updated_at = fields.DateTime(dump_only=True, required=True)
+    accepting_confirmed_at = fields.DateTime(
+        dump_only=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Read-only: when accepting new clients was last confirmed (a write saying so, "
+                "POST /therapists/{id}/confirm or the therapist's link); null when never, or "
+                "since the therapist declined a referral for lack of space"
+            )
+        },
+    )
 
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(TherapistProfileSchema().fields)
@@ -217,3 +229,19 @@ class ImportResultSchema(Schema):
 
     created = fields.Integer(required=True)
     updated = fields.Integer(required=True)
+
+
+class AvailabilityLinksSchema(Schema):
+    """Signed one-click links a directory can email a therapist: "Still accepting new clients?"."""
+
+    therapist_id = fields.String(required=True)
+    yes = fields.String(
+        required=True, metadata={"description": "Confirms at once (safe for mail scanners)"}
+    )
+    no = fields.String(
+        required=True, metadata={"description": "A page with one button: not accepting"}
+    )
+    full_until = fields.String(
+        required=True, metadata={"description": "A page asking until when, with one button"}
+    )
+    expires_at = fields.DateTime(required=True)

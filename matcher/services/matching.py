@@ -20,10 +20,11 @@ from matcher.core.scoring import (
     WeightSet,
     evaluate,
     load_default,
-    match,
-    top,
 )
+from matcher.core.scoring.index import Bools
 from matcher.schemas.intake import normalise
+from matcher.services import freshness as fresh
+from matcher.services.exposure import exposure_counts
 from matcher.storage import counters
 from matcher.storage import therapists as stored
 from matcher.storage.database import Database
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # How many of the best-scored eligible therapists are kept with a recorded match (with their
 # features at match time), so that a referral to any of them learns from what was known then.
 RECORDED_CANDIDATES = 100
+# The exposure audit counts who reached the first page: the top 5 shown.
+TOP_EXPOSURE = 5
 
 WeightSource = Callable[[Session], WeightSet]
 AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
@@ -61,6 +64,8 @@ class Snapshot:
     index: TherapistIndex
     weights: WeightSet
     revisions: Mapping[str, int]
+    rated: frozenset[str] = frozenset()  # therapists with ratings (the rest are "new")
+    rated_rows: Bools | None = None  # the same as a mask over the index's rows
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class RecordedMatch:
     candidates: list[Candidate]
     explored: bool
     feature_means: dict[str, float] | None
+    exposure: dict[str, dict[str, int]] | None = None  # per-group counts for the audit
 
 
 class MatchService:
@@ -89,8 +95,10 @@ class MatchService:
         *,
         weights: WeightSource = default_weights,
         alliance: AllianceSource | None = None,
+        freshness: fresh.Freshness | None = None,
     ) -> None:
         self.db = db
+        self.freshness = freshness or fresh.Freshness()
         self._weights_source = weights
         self._alliance_source = alliance
         self._lock = threading.Lock()
@@ -134,6 +142,7 @@ class MatchService:
                 counters.MODELS
             ) != revisions.get(counters.MODELS)
             weights = self._weights_source(session) if model_changed else current.weights  # type: ignore[union-attr]
+            rated = current.rated if current is not None else frozenset()
             # Records are what the ratings show beyond the active model's match features, so
             # they are re-estimated when ratings arrive and when another model is activated.
             if self._alliance_source is not None:
@@ -141,7 +150,9 @@ class MatchService:
                     counters.ALLIANCE
                 ) != revisions.get(counters.ALLIANCE)
                 if alliance_changed or model_changed:
-                    index = index.with_alliance(self._alliance_source(session, weights))
+                    records = self._alliance_source(session, weights)
+                    index = index.with_alliance(records)
+                    rated = frozenset(records)
         log.info(
             "matching index refreshed: %d therapists, %d changed, model v%d, %.0f ms",
             len(index),
@@ -149,15 +160,21 @@ class MatchService:
             weights.version,
             (time.perf_counter() - started) * 1000,
         )
-        return Snapshot(index=index, weights=weights, revisions=dict(revisions))
+        # One mask per refresh, so a recorded match counts its new therapists without lookups.
+        rated_rows = np.isin(index.ids, np.array(sorted(rated), dtype=np.str_))
+        return Snapshot(index, weights, dict(revisions), rated, rated_rows)
 
     def match(
         self, intake: Mapping[str, Any], *, limit: int = 10, now: datetime | None = None
     ) -> tuple[MatchOutcome, Snapshot]:
         """Rank therapists for a validated intake, with the snapshot that ranked them."""
         snap = self.snapshot()
-        outcome = match(snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now)
-        return outcome, snap
+        evaluation = evaluate(
+            snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
+        )
+        evaluation, shown, stale = fresh.ranked(evaluation, limit, self.freshness)
+        outcome = evaluation.outcome(shown)
+        return fresh.explained(outcome, evaluation, shown, stale, self.freshness), snap
 
     def match_for_record(
         self,
@@ -179,13 +196,16 @@ class MatchService:
         evaluation = evaluate(
             snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
         )
+        # The stale policy first: "greedy" is the ranking as the policy orders it.
+        evaluation, greedy, stale = fresh.ranked(evaluation, limit, self.freshness)
         eligible = len(evaluation.score)
-        greedy = top(evaluation.score, limit)
         if eligible == 0:
             return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
         explore = exploration > 0 and rng.random() < exploration
         shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
-        outcome = evaluation.outcome(shown)
+        outcome = fresh.explained(
+            evaluation.outcome(shown), evaluation, shown, stale, self.freshness
+        )
         # P(shown) under this policy: the ranking's top with 1 - exploration, a uniform sample
         # of len(greedy) eligible therapists with exploration.
         propensity = np.full(eligible, exploration * len(greedy) / eligible)
@@ -204,7 +224,15 @@ class MatchService:
             for i in sorted(set(best.tolist()) | set(rank))
         ]
         means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
-        return RecordedMatch(outcome, snap, candidates, explore, means)
+        rows = evaluation.screening.rows
+        exposure = exposure_counts(
+            snap.index,
+            rows,
+            rows[shown[:TOP_EXPOSURE]],
+            snap.rated_rows,
+            evaluation.query.jurisdiction,
+        )
+        return RecordedMatch(outcome, snap, candidates, explore, means, exposure)
 
     def readiness(self) -> str:
         """Readiness check: "ok" when the index is loaded (loading it if need be)."""
@@ -233,6 +261,7 @@ def answer(outcome: MatchOutcome, weights: WeightSet, match_id: str | None) -> d
                 "contributions": r.contributions,
                 "features": r.features,
                 "reasons": r.reasons,
+                "accepting_confirmed_at": r.accepting_confirmed_at,
             }
             for r in outcome.results
         ],

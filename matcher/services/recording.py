@@ -84,6 +84,7 @@ def record_match(
         feature_means=recorded.feature_means,
         rematch_of=rematch_of,
         organisation_id=organisation_id,
+        exposure=recorded.exposure,
     )
     record.results = answer(recorded.outcome, recorded.snapshot.weights, record.id)
     rows = [

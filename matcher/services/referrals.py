@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from matcher.core.learning.instruments import score_items
 from matcher.core.scoring import FEATURES
+from matcher.schemas.outcomes import DECLINE_REASONS
 from matcher.services.errors import Conflict, Invalid, NotFound
 from matcher.storage import counters
 from matcher.storage import outcomes as stored
@@ -17,8 +18,10 @@ from matcher.storage.tables import DEFAULT_ORGANISATION, AllianceRating, MatchRe
 from matcher.storage.types import utcnow
 
 __all__ = [
+    "DECLINE_REASONS",
     "AllianceRating",
     "Referral",
+    "decline",
     "find_referral",
     "get_referral",
     "new_id",
@@ -94,6 +97,33 @@ def referrals_of_match(
         for r in stored.referrals_of_match(session, match_id=match_id)
         if organisation_id in (None, r.organisation_id)
     ]
+
+
+def decline(
+    session: Session, *, referral_id: str, reason: str, organisation_id: str | None = None
+) -> Referral:
+    """The therapist declined the client: the slot comes back, except for lack of space, which
+    withdraws their "accepting" confirmation (stale until they confirm again)."""
+    if reason not in DECLINE_REASONS:
+        raise Invalid(f"Unknown reason {reason!r}.", {"reason": ["Unknown reason."]})
+    referral = find_referral(session, referral_id=referral_id, organisation_id=organisation_id)
+    if referral.declined_at is not None:
+        if referral.decline_reason == reason:
+            return referral
+        raise Conflict(f"Already declined ({referral.decline_reason}).")
+    now = utcnow()
+    referral.declined_at, referral.decline_reason = now, reason
+    session.add(referral)
+    therapist = stored.therapist_for_update(session, therapist_id=referral.therapist_id)
+    if therapist is not None:
+        if reason == "no_space":
+            therapist.accepting_confirmed_at = None
+        else:
+            therapist.capacity += 1
+        therapist.revision = counters.bump(session, name=counters.DIRECTORY)
+        therapist.updated_at = now
+        session.add(therapist)
+    return referral
 
 
 def find_referral(session: Session, *, referral_id: str, organisation_id: str | None) -> Referral:

@@ -57,10 +57,22 @@ class Therapist(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     deactivated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # When "accepting new clients" was last confirmed: a write saying so, the confirm endpoint
+    # or the therapist's signed link. A decline for lack of space withdraws it (None).
+    accepting_confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # When the therapist last answered a signed availability link: a link carries it, so a used
+    # link (or any link from before an answer) no longer works.
+    availability_answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # "Full until": not accepting until this date (the therapist's answer), then asked again.
+    full_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
     def document(self) -> dict[str, Any]:
-        """The profile as submitted, with the open slots left."""
-        return dict(self.profile, capacity=self.capacity)
+        """The profile as submitted, with the open slots left and when accepting was confirmed."""
+        return dict(
+            self.profile,
+            capacity=self.capacity,
+            accepting_confirmed_at=self.accepting_confirmed_at,
+        )
 
 
 class TherapistTag(SQLModel, table=True):
@@ -161,6 +173,9 @@ class MatchRecord(SQLModel, table=True):
     # The match a re-match replaces (after a weak early alliance), if any.
     rematch_of: str | None = Field(default=None, sa_column=Column(String(32)))
     organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
+    # Counts per therapist group for the exposure audit: {"eligible": {group: n}, "top5":
+    # {group: n}}; only counts, never who (matches before migration 0009 have none).
+    exposure: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONDocument))
 
 
 class MatchCandidate(SQLModel, table=True):
@@ -203,6 +218,9 @@ class Referral(SQLModel, table=True):
     rank: int | None = Field(default=None, sa_column=Column(Integer))
     # The match's organisation, kept here so a referral is found within it without a join.
     organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
+    # When and why the therapist declined the client ("no_space" counts against freshness).
+    declined_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    decline_reason: str | None = Field(default=None, sa_column=Column(String(16)))
 
 
 class AllianceRating(SQLModel, table=True):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, func, select
+from sqlalchemy import ColumnElement, Text, bindparam, case, cast, delete, func, null, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -111,13 +111,19 @@ def _upsert_statement(session: Session, *, revision: int, now: datetime) -> Any:
         created_at=now,
         updated_at=now,
         deactivated_at=None,
+        accepting_confirmed_at=bindparam("accepting_confirmed_at"),
+        full_until=None,
     )
     new = statement.excluded
-    kept = ("id", "created_at")
-    return statement.on_conflict_do_update(
-        index_elements=["id"],
-        set_={c.name: new[c.name] for c in table.columns if c.name not in kept},
+    kept = ("id", "created_at", "accepting_confirmed_at", "full_until")
+    changes: dict[str, Any] = {c.name: new[c.name] for c in table.columns if c.name not in kept}
+    # Written saying "accepting": confirmed now, and a "full until" answer is overridden; saying
+    # "not accepting": the last confirmation and "full until" stay (read only while accepting).
+    changes["accepting_confirmed_at"] = func.coalesce(
+        new.accepting_confirmed_at, table.c.accepting_confirmed_at
     )
+    changes["full_until"] = case((new.accepting_new_clients, null()), else_=table.c.full_until)
+    return statement.on_conflict_do_update(index_elements=["id"], set_=changes)
 
 
 def upsert(session: Session, *, batch: Batch, revision: int, now: datetime) -> tuple[int, int]:
@@ -125,6 +131,8 @@ def upsert(session: Session, *, batch: Batch, revision: int, now: datetime) -> t
     ids = [row["id"] for row in batch.rows]
     known = existing_ids(session, ids=ids)
     statement = _upsert_statement(session, revision=revision, now=now)
+    for row in batch.rows:  # written saying "accepting": confirmed now
+        row["accepting_confirmed_at"] = now if row["accepting_new_clients"] else None
     for chunk in _chunks(batch.rows, _ROW_CHUNK):
         session.execute(statement, list(chunk))
     # New therapists have no tags yet: only replaced ones lose their old tags.
@@ -152,11 +160,16 @@ def _insert_tags(session: Session, tags: Sequence[tuple[str, str, str]]) -> None
 def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
     """Every matchable therapist's profile (for building the matching index)."""
     rows = session.execute(
-        select(col(Therapist.profile), col(Therapist.capacity)).where(
-            col(Therapist.active).is_(True)
-        )
+        select(
+            col(Therapist.profile),
+            col(Therapist.capacity),
+            col(Therapist.accepting_confirmed_at),
+        ).where(col(Therapist.active).is_(True))
     )
-    return (dict(profile, capacity=capacity) for profile, capacity in rows)
+    return (
+        dict(profile, capacity=capacity, accepting_confirmed_at=confirmed)
+        for profile, capacity, confirmed in rows
+    )
 
 
 def get(session: Session, *, therapist_id: str) -> Therapist | None:
@@ -256,3 +269,19 @@ def search(
         where = TherapistFilter(jurisdiction=jurisdiction, include_inactive=True)
         conditions.extend(_conditions(where))
     return _paged(session, conditions, page=page, page_size=page_size)
+
+
+def stale(
+    session: Session, *, cutoff: datetime, now: datetime, limit: int
+) -> tuple[list[Therapist], int]:
+    """Active therapists whose "accepting" was last confirmed before ``cutoff`` (or never), or
+    whose "full until" has passed; the first ``limit`` by id, and how many in all."""
+    confirmed = col(Therapist.accepting_confirmed_at)
+    accepting = col(Therapist.accepting_new_clients)
+    full_until = col(Therapist.full_until)
+    conditions = [
+        col(Therapist.active).is_(True),
+        (accepting.is_(True) & (confirmed.is_(None) | (confirmed < cutoff)))
+        | (accepting.is_(False) & full_until.is_not(None) & (full_until <= now)),
+    ]
+    return _paged(session, conditions, page=1, page_size=limit)

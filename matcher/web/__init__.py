@@ -6,7 +6,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 
 from matcher import vocabulary
-from matcher.web import admin, coordinator, pages
+from matcher.web import admin, availability, coordinator, pages
 from matcher.web.api import init_api
 from matcher.web.bodies import BoundedRequest, DrainedBodies
 from matcher.web.forms import field_id
@@ -53,7 +53,7 @@ def init_web(app: Flask) -> None:
         key_func=lambda: "login:" + (request.remote_addr or "unknown"),
         methods=["POST"],
     )(people_bp)
-    for blueprint in (pages.bp, coordinator.bp, admin.bp):
+    for blueprint in (pages.bp, coordinator.bp, admin.bp, availability.bp):
         app.register_blueprint(blueprint)
     app.add_template_filter(field_id, "field_id")
     app.add_template_global(nav_items, "nav_items")

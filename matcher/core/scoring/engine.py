@@ -29,6 +29,7 @@ class Result:
     contributions: dict[str, float]
     features: dict[str, float]
     reasons: list[str]
+    accepting_confirmed_at: str | None = None  # ISO time; the service fills it in
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,12 @@ _NO_ROWS: npt.NDArray[np.intp] = np.empty(0, dtype=np.intp)
 _NO_ROWS.flags.writeable = False
 
 
+def _confirmed(profile: Profile) -> float | None:
+    """When accepting was last confirmed, in POSIX seconds (None: never, read as NaN)."""
+    when = profile.get("accepting_confirmed_at")
+    return when.timestamp() if when is not None else None
+
+
 def _jurisdictions(profile: Profile) -> list[Any]:
     return [lic.get("jurisdiction") for lic in profile.get("licenses") or ()]
 
@@ -65,6 +71,8 @@ OWN_COLUMNS: tuple[Column, ...] = (
     ),
     Flag("accepting", "accepting_new_clients"),
     Number("capacity", lambda p: p.get("capacity") or 0),
+    # Availability freshness: the service compares it with its stale-after cutoff as one mask.
+    Number("confirmed_at", _confirmed),
 )
 
 

@@ -35,9 +35,19 @@ from matcher.web.admin import (  # noqa: E402
     audit,
     candidates,
     directory,
+    exposure,
     people,
     publishing,
     weights,
 )
 
-__all__ = ["audit", "bp", "candidates", "directory", "people", "publishing", "weights"]
+__all__ = [
+    "audit",
+    "bp",
+    "candidates",
+    "directory",
+    "exposure",
+    "people",
+    "publishing",
+    "weights",
+]

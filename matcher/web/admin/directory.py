@@ -12,9 +12,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from matcher import vocabulary as vocab
-from matcher.services import audit, directory
+from matcher.services import audit, directory, freshness
 from matcher.services.errors import Invalid, NotFound, Refused
 from matcher.web.admin import bp
+from matcher.web.availability import availability_links
 from matcher.web.context import services
 
 PAGE_SIZE = 25
@@ -78,6 +79,16 @@ def _page(errors: dict[str, list[str]], report: list[str]) -> ResponseReturnValu
             page_size=PAGE_SIZE,
         )
         active = directory.count_active(session)
+        settings = services().settings
+        fresh = services().matching.freshness
+        stale, stale_total = freshness.stale_therapists(session, freshness=fresh)
+        stale_links = {
+            t.id: availability_links(
+                freshness.token_for(t, secret=settings.secret_key),
+                settings.availability_link_days,
+            )
+            for t in stale
+        }
     jurisdictions = [
         (code, f"{name} ({code})") for code, name in sorted(vocab.jurisdictions().items())
     ]
@@ -95,6 +106,10 @@ def _page(errors: dict[str, list[str]], report: list[str]) -> ResponseReturnValu
         q=text,
         jurisdiction=jurisdiction,
         jurisdictions=jurisdictions,
+        stale=stale,
+        stale_total=stale_total,
+        stale_links=stale_links,
+        stale_after_days=fresh.stale_after_days,
     )
     return body, 400 if errors else 200
 

@@ -15,6 +15,7 @@ from matcher.schemas.openapi import DocumentPlugin
 from matcher.schemas.profile import TherapistProfileSchema
 from matcher.services.errors import Refused
 from matcher.web.api import (
+    audits,
     clients,
     instruments,
     match,
@@ -125,6 +126,7 @@ def init_api(app: Flask) -> MatcherApi:
         instruments,
         models,
         operations,
+        audits,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from matcher.schemas.outcomes import (
+    DeclineRequestSchema,
     RatingRequestSchema,
     RatingSchema,
     ReferralRequestSchema,
@@ -34,6 +35,8 @@ def _referral_document(referral: Referral, ratings: list[AllianceRating]) -> dic
         "score": referral.score,
         "features": referral.features,
         "ratings": [_rating_document(r) for r in ratings],
+        "declined_at": referral.declined_at,
+        "decline_reason": referral.decline_reason,
     }
 
 
@@ -110,3 +113,24 @@ class Alliance(MethodView):
                 organisation_id=current_reach(),
             )
             return _rating_document(rating), 201 if created else 200
+
+
+@blp.route("/<id:referral_id>/decline")
+class Decline(MethodView):
+    """The therapist declined the client."""
+
+    @blp.requires("outcomes")
+    @blp.arguments(DeclineRequestSchema())
+    @blp.response(200, ReferralSchema)
+    @blp.problem(409, "Already declined for another reason")
+    def post(self, body: dict[str, Any], referral_id: str) -> dict[str, Any]:
+        """Record a decline: the slot comes back, except for lack of space (which makes the
+        therapist's "accepting" stale until confirmed again)."""
+        with services().writing() as session:
+            reach = current_reach()
+            referrals.decline(
+                session, referral_id=referral_id, reason=body["reason"], organisation_id=reach
+            )
+            return _referral_document(
+                *referrals.get_referral(session, referral_id=referral_id, organisation_id=reach)
+            )

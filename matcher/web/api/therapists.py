@@ -14,16 +14,18 @@ from matcher.schemas.common import ProblemSchema
 from matcher.schemas.profile import (
     ID_ERROR,
     ID_PATTERN,
+    AvailabilityLinksSchema,
     ImportResultSchema,
     TherapistPageSchema,
     TherapistQuerySchema,
     TherapistSchema,
     TherapistUpsertSchema,
 )
-from matcher.services import directory
+from matcher.services import directory, freshness
 from matcher.services.directory import Therapist, TherapistFilter
 from matcher.web.api.blueprint import ApiBlueprint, IdConverter
 from matcher.web.api.problems import PROBLEM_MIMETYPE
+from matcher.web.availability import availability_links
 from matcher.web.context import services
 
 blp = ApiBlueprint(
@@ -109,6 +111,42 @@ class TherapistById(MethodView):
         """Deactivate: the therapist stops being matched; the record and history stay."""
         with services().writing() as session:
             directory.deactivate(session, therapist_id=therapist_id)
+
+
+@blp.route("/<therapist_id:therapist_id>/confirm")
+class TherapistConfirm(MethodView):
+    """Availability freshness."""
+
+    @blp.requires("profiles")
+    @blp.response(200, TherapistSchema)
+    @blp.problem(409, "The therapist is deactivated")
+    def post(self, therapist_id: str) -> dict[str, Any]:
+        """Confirm the therapist still accepts new clients (sets ``accepting_confirmed_at``)."""
+        with services().writing() as session:
+            return as_document(freshness.confirm(session, therapist_id=therapist_id))
+
+
+@blp.route("/<therapist_id:therapist_id>/availability-links")
+class TherapistAvailabilityLinks(MethodView):
+    """Signed links to email a therapist."""
+
+    @blp.requires("profiles")
+    @blp.response(200, AvailabilityLinksSchema)
+    def get(self, therapist_id: str) -> dict[str, Any]:
+        """One-click links for "Still accepting new clients? Yes / No / Full until ...".
+
+        They need no account, work until the therapist answers "no" or "full until" (or they
+        expire), and a "yes" confirms once however often the link is opened.
+        """
+        settings = services().settings
+        with services().reading() as session:
+            token = freshness.link_token(
+                session, secret=settings.secret_key, therapist_id=therapist_id
+            )
+        return dict(
+            availability_links(token, settings.availability_link_days),
+            therapist_id=therapist_id,
+        )
 
 
 _IMPORT_BODY = {

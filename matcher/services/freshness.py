@@ -1,0 +1,239 @@
+"""Availability that stays true: stale "accepting" flags, confirmations and signed answer links.
+
+A therapist listed as accepting is stale when that was last confirmed more than
+``MATCHER_STALE_AFTER_DAYS`` ago, never, or not since they declined a referral for lack of
+space. A match flags stale therapists in their reasons, ranks them after fresh ones, or
+excludes them (``MATCHER_STALE_POLICY``), as one mask over the eligible rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlmodel import Session
+
+from matcher.core.scoring import Evaluation, MatchOutcome, top
+from matcher.core.scoring.index import Bools, Rows
+from matcher.services.errors import Conflict, Invalid, NotFound
+from matcher.storage import counters
+from matcher.storage import therapists as stored
+from matcher.storage.tables import Therapist
+from matcher.storage.types import utcnow
+
+__all__ = ["Freshness", "LinkClaim", "Therapist", "confirm", "link_expiry", "verify"]
+
+STALE_POLICIES = ("flag", "rank_after", "exclude")
+ANSWERS = ("yes", "no", "full")
+# Purpose-bound: a token signed for anything else with the same secret never verifies here.
+LINK_SALT = "matcher.availability-answer.v1"
+# Scores lie in about 0..1: this puts every stale therapist after every fresh one.
+_STALE_PENALTY = 1e6
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When an "accepting" goes stale, and what a match does with stale therapists."""
+
+    stale_after_days: int = 45
+    policy: str = "flag"
+
+    def cutoff(self, now: datetime) -> datetime:
+        """Confirmations older than this are stale."""
+        return now - timedelta(days=self.stale_after_days)
+
+
+def stale_rows(index: Any, rows: Rows, now: datetime, freshness: Freshness) -> Bools:
+    """Whether each of ``rows`` is stale (never confirmed reads as NaN: stale)."""
+    confirmed = index.column("confirmed_at").take(rows)
+    return np.asarray(~(confirmed >= freshness.cutoff(now).timestamp()), dtype=np.bool_)
+
+
+def ranked(
+    evaluation: Evaluation, limit: int, freshness: Freshness
+) -> tuple[Evaluation, Rows, Bools]:
+    """The policy applied: (the evaluation, stale rows removed if so; the positions to show;
+    which eligible positions are stale)."""
+    stale = stale_rows(evaluation.index, evaluation.screening.rows, evaluation.when, freshness)
+    if freshness.policy == "exclude" and stale.any():
+        keep = ~stale
+        screening = evaluation.screening
+        excluded = dict(screening.excluded, stale=int(stale.sum()))
+        evaluation = replace(
+            evaluation,
+            screening=replace(screening, rows=screening.rows[keep], excluded=excluded),
+            values=evaluation.values[keep],
+            score=evaluation.score[keep],
+        )
+        stale = stale[keep]
+    key = evaluation.score
+    if freshness.policy == "rank_after" and stale.any():
+        key = key - _STALE_PENALTY * stale
+    return evaluation, top(key, limit), stale
+
+
+def stale_reason(confirmed: float, freshness: Freshness) -> str:
+    """The plain reason a stale therapist's result carries."""
+    if np.isnan(confirmed):
+        return "Has not confirmed accepting new clients: check before referring"
+    day = datetime.fromtimestamp(confirmed, UTC).date().isoformat()
+    return (
+        f"Accepting new clients last confirmed {day}, over {freshness.stale_after_days} days "
+        "ago: check before referring"
+    )
+
+
+def explained(
+    outcome: MatchOutcome,
+    evaluation: Evaluation,
+    positions: Rows,
+    stale: Bools,
+    freshness: Freshness,
+) -> MatchOutcome:
+    """Results carrying ``accepting_confirmed_at``, and a reason where stale."""
+    rows = evaluation.screening.rows[positions]
+    confirmed = evaluation.index.column("confirmed_at").take(rows).tolist()
+    results = []
+    for result, when, is_stale in zip(
+        outcome.results, confirmed, stale[positions].tolist(), strict=True
+    ):
+        iso = None if np.isnan(when) else datetime.fromtimestamp(when, UTC).isoformat()
+        reasons = [*result.reasons, stale_reason(when, freshness)] if is_stale else result.reasons
+        results.append(replace(result, accepting_confirmed_at=iso, reasons=reasons))
+    return replace(outcome, results=results)
+
+
+def _touch(session: Session, therapist: Therapist, now: datetime) -> None:
+    """Every worker's matching index picks the change up with the directory revision."""
+    therapist.revision = counters.bump(session, name=counters.DIRECTORY)
+    therapist.updated_at = now
+    session.add(therapist)
+
+
+def _set_accepting(therapist: Therapist, accepting: bool) -> None:
+    therapist.accepting_new_clients = accepting
+    therapist.profile = dict(therapist.profile, accepting_new_clients=accepting)
+
+
+def confirm(session: Session, *, therapist_id: str, now: datetime | None = None) -> Therapist:
+    """The therapist still accepts new clients: confirmed now."""
+    now = now or utcnow()
+    therapist = stored.get(session, therapist_id=therapist_id)
+    if therapist is None:
+        raise NotFound(f"No therapist {therapist_id!r}.")
+    if not therapist.active:
+        raise Conflict(f"{therapist_id!r} is deactivated; write the profile to bring it back.")
+    _set_accepting(therapist, True)
+    therapist.accepting_confirmed_at = now
+    therapist.full_until = None
+    _touch(session, therapist, now)
+    return therapist
+
+
+def withdraw_confirmation(session: Session, *, therapist: Therapist) -> None:
+    """A decline for lack of space: "accepting" is stale until confirmed again."""
+    if therapist.accepting_confirmed_at is not None:
+        therapist.accepting_confirmed_at = None
+        _touch(session, therapist, utcnow())
+
+
+def stale_therapists(
+    session: Session, *, freshness: Freshness, now: datetime | None = None, limit: int = 200
+) -> tuple[list[Therapist], int]:
+    """Active therapists to ask again: stale "accepting", or past their "full until"."""
+    now = now or utcnow()
+    return stored.stale(session, cutoff=freshness.cutoff(now), now=now, limit=limit)
+
+
+# Signed links -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a verified availability link says: whose, and when it was issued."""
+
+    therapist_id: str
+    issued_at: datetime
+
+
+def link_expiry(days: int) -> datetime:
+    """When a link issued now stops working."""
+    return utcnow() + timedelta(days=days)
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=LINK_SALT)
+
+
+def _binding(therapist: Therapist) -> str:
+    """The therapist's current answer state: any later answer invalidates older links."""
+    answered = therapist.availability_answered_at
+    return answered.isoformat() if answered is not None else "-"
+
+
+def link_token(session: Session, *, secret: str, therapist_id: str) -> str:
+    """A signed token for one therapist's availability answer, valid until they answer."""
+    therapist = stored.get(session, therapist_id=therapist_id)
+    if therapist is None:
+        raise NotFound(f"No therapist {therapist_id!r}.")
+    return token_for(therapist, secret=secret)
+
+
+def token_for(therapist: Therapist, *, secret: str) -> str:
+    """A signed token for a therapist already loaded."""
+    return _serializer(secret).dumps({"t": therapist.id, "a": _binding(therapist)})
+
+
+def verify(
+    session: Session, *, secret: str, token: str, max_age_days: int
+) -> tuple[Therapist, LinkClaim]:
+    """The therapist a link is for; Invalid when forged, expired, or used up by an answer."""
+    try:
+        payload, issued = _serializer(secret).loads(
+            token, max_age=max_age_days * 86400, return_timestamp=True
+        )
+    except SignatureExpired as err:
+        raise Invalid("This link has expired.", {"token": ["Expired."]}) from err
+    except BadSignature as err:
+        raise Invalid("This link is not valid.", {"token": ["Not a valid link."]}) from err
+    therapist = stored.get(session, therapist_id=str(payload.get("t")))
+    if therapist is None or not therapist.active:
+        raise NotFound("This link is for a therapist no longer listed.")
+    if payload.get("a") != _binding(therapist):
+        raise Invalid(
+            "This link was already used: an answer came after it was sent.",
+            {"token": ["Already used."]},
+        )
+    return therapist, LinkClaim(therapist.id, issued.astimezone(UTC))
+
+
+def answer_yes(session: Session, *, therapist: Therapist, claim: LinkClaim) -> bool:
+    """A "yes" from a link: confirms once per link (True), later visits change nothing.
+
+    A "yes" only confirms what the link says, so a mail scanner fetching it does no harm; it
+    leaves the link's "no" and "full until" usable, which a scanner's fetch must not use up.
+    """
+    confirmed = therapist.accepting_confirmed_at
+    if therapist.accepting_new_clients and confirmed is not None and confirmed >= claim.issued_at:
+        return False
+    confirm(session, therapist_id=therapist.id)
+    return True
+
+
+def answer_no(session: Session, *, therapist: Therapist, until: date | None = None) -> None:
+    """Not accepting new clients (until a date, when given): the link is used up."""
+    now = utcnow()
+    if until is not None and until <= now.date():
+        raise Invalid(
+            "Give a date after today.",
+            {"until": ["Enter a date after today: when you expect to take new clients again."]},
+        )
+    _set_accepting(therapist, False)
+    therapist.full_until = (
+        datetime(until.year, until.month, until.day, tzinfo=UTC) if until is not None else None
+    )
+    therapist.availability_answered_at = now
+    _touch(session, therapist, now)
