@@ -1,7 +1,7 @@
 """availability freshness (confirmed, answered, full until, declines) and exposure counts
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30
 """
 
