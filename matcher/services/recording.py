@@ -31,6 +31,7 @@ def record_match(
     rng: np.random.Generator,
     now: datetime | None = None,
     rematch_of: str | None = None,
+    chosen: str | None = None,
 ) -> tuple[RecordedMatch, str]:
     """Match an intake the caller asked to record, and store it: (what was shown, match id).
 
@@ -38,7 +39,7 @@ def record_match(
     with the model version, the candidates' features at match time and their propensities.
     """
     recorded = matching.match_for_record(
-        intake, limit=limit, exploration=exploration, rng=rng, now=now
+        intake, limit=limit, exploration=exploration, rng=rng, now=now, chosen=chosen
     )
     record = MatchRecord(
         id=new_id("m"),

@@ -23,6 +23,7 @@ from matcher.web.api import (
     outcomes,
     therapists,
     vocabulary,
+    waitlist,
 )
 from matcher.web.api.blueprint import IdConverter, register_converter
 from matcher.web.api.limits import init_limits, retry_after
@@ -124,6 +125,7 @@ def init_api(app: Flask) -> MatcherApi:
         clients,
         instruments,
         models,
+        waitlist,
         operations,
     ):
         api.register_blueprint(module.blp)
