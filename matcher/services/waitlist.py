@@ -29,7 +29,6 @@ from matcher.storage import outcomes as stored
 
 MAX_CLIENTS = 2000
 RECORDED_LIMIT = 10  # results kept as "shown" with each committed client's recorded match
-NO_ELIGIBLE = "no eligible therapist: the hard filters leave none"
 NO_SLOT = "no eligible therapist with an open slot"
 
 
@@ -114,6 +113,17 @@ def _distinct(clients: Sequence[WaitingClient]) -> None:
         raise Invalid("The waitlist is not valid.", errors)
 
 
+def _why_waiting(evaluation: Evaluation) -> str:
+    """Why a client is left waiting: every slot it could take went to others, or a filter."""
+    excluded = evaluation.screening.excluded
+    if len(evaluation.screening.rows) or not excluded:
+        return NO_SLOT
+    last = list(excluded)[-1]
+    if last == "capacity":
+        return NO_SLOT
+    return f"no eligible therapist: none is left after the {last.replace('_', ' ')} filter"
+
+
 def propose(
     *, matching: MatchService, clients: Sequence[WaitingClient], now: datetime | None = None
 ) -> Proposal:
@@ -139,7 +149,7 @@ def propose(
     ):
         rows = evaluation.screening.rows
         if row == UNASSIGNED:
-            unassigned.append(Unplaced(client.client_ref, NO_SLOT if len(rows) else NO_ELIGIBLE))
+            unassigned.append(Unplaced(client.client_ref, _why_waiting(evaluation)))
         else:
             position = np.searchsorted(rows, row, side="left").reshape(1)
             result = evaluation.results(position)[0]
