@@ -33,6 +33,10 @@ class WaitlistRequestSchema(Strict):
         validate=validate.Length(min=1, max=MAX_CLIENTS),
         metadata={"description": "The waitlist in order: greedy serves it first come first"},
     )
+    explain = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Add each assignment's reasons in words (takes longer)"},
+    )
     commit = StrictBoolean(
         load_default=False,
         metadata={"description": "Record each placed client's match and referral (scope outcomes)"},
@@ -64,7 +68,9 @@ class AssignmentSchema(Schema):
         required=True,
         metadata={"description": "weight x match value per feature; they sum to score - intercept"},
     )
-    reasons = fields.List(fields.String(), required=True)
+    reasons = fields.List(
+        fields.String(), metadata={"description": "Why, in words; only with explain: true"}
+    )
     greedy_therapist_id = fields.String(
         required=True,
         allow_none=True,

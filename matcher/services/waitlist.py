@@ -20,7 +20,7 @@ import numpy as np
 from sqlmodel import Session
 
 from matcher.core.assignment import UNASSIGNED, Problem, greedy, optimal
-from matcher.core.scoring import Evaluation, evaluate
+from matcher.core.scoring import FEATURES, Evaluation, TherapistIndex, WeightSet, evaluate
 from matcher.schemas.intake import normalise
 from matcher.services import recording, referrals
 from matcher.services.errors import Invalid
@@ -51,7 +51,7 @@ class Placement:
     name: str
     score: float
     contributions: dict[str, float]
-    reasons: list[str]
+    reasons: list[str] | None  # None unless asked for: explaining costs a third of the time
 
 
 @dataclass(frozen=True)
@@ -125,17 +125,35 @@ def _why_waiting(evaluation: Evaluation) -> str:
 
 
 def propose(
-    *, matching: MatchService, clients: Sequence[WaitingClient], now: datetime | None = None
+    *,
+    matching: MatchService,
+    clients: Sequence[WaitingClient],
+    explain: bool = False,
+    now: datetime | None = None,
 ) -> Proposal:
     """Assign a waitlist for the best total predicted early alliance, greedy beside it."""
+    snap = matching.snapshot()
+    return assign(snap.index, snap.weights, clients, explain=explain, now=now)
+
+
+def assign(
+    index: TherapistIndex,
+    weights: WeightSet,
+    clients: Sequence[WaitingClient],
+    *,
+    explain: bool = False,
+    now: datetime | None = None,
+) -> Proposal:
+    """The proposal on a given index and weights (what ``propose`` and the benchmark run).
+
+    Every placement carries its contributions; ``explain`` adds the reasons in words.
+    """
     _distinct(clients)
     started = time.perf_counter()
-    snap = matching.snapshot()
     evaluations: list[Evaluation] = [
-        evaluate(snap.index, normalise(dict(c.intake)), snap.weights, limit=0, now=now)
-        for c in clients
+        evaluate(index, normalise(dict(c.intake)), weights, limit=0, now=now) for c in clients
     ]
-    slots = np.where(snap.index.column("accepting"), snap.index.column("capacity"), 0)
+    slots = np.where(index.column("accepting"), index.column("capacity"), 0)
     problem = Problem.build(
         np.maximum(slots, 0), [(e.screening.rows, e.score) for e in evaluations]
     )
@@ -151,16 +169,17 @@ def propose(
         if row == UNASSIGNED:
             unassigned.append(Unplaced(client.client_ref, _why_waiting(evaluation)))
         else:
-            position = np.searchsorted(rows, row, side="left").reshape(1)
-            result = evaluation.results(position)[0]
+            at = int(np.searchsorted(rows, row))
+            contributions = weights.vector() * evaluation.values[at]
+            reasons = evaluation.reasons(np.array([at]))[0] if explain else None
             assignments.append(
                 Placement(
                     client_ref=client.client_ref,
-                    therapist_id=result.therapist_id,
-                    name=result.name,
-                    score=result.score,
-                    contributions=result.contributions,
-                    reasons=result.reasons,
+                    therapist_id=str(index.ids[row]),
+                    name=str(index.names[row]),
+                    score=float(evaluation.score[at]),
+                    contributions=dict(zip(FEATURES, contributions.tolist(), strict=True)),
+                    reasons=None if reasons is None else [r.text for r in reasons],
                 )
             )
         if baseline == UNASSIGNED:
@@ -170,14 +189,14 @@ def propose(
             choices.append(
                 GreedyChoice(
                     client.client_ref,
-                    str(snap.index.ids[baseline]),
-                    str(snap.index.names[baseline]),
+                    str(index.ids[baseline]),
+                    str(index.names[baseline]),
                     float(evaluation.score[at]),
                 )
             )
     return Proposal(
-        model_version=snap.weights.version,
-        intercept=snap.weights.intercept,
+        model_version=weights.version,
+        intercept=weights.intercept,
         assignments=assignments,
         unassigned=unassigned,
         total_score=sum(p.score for p in assignments),
@@ -194,6 +213,7 @@ def commit(
     matching: MatchService,
     clients: Sequence[WaitingClient],
     key_id: str,
+    explain: bool = False,
     now: datetime | None = None,
 ) -> tuple[Proposal, dict[str, str]]:
     """Assign a waitlist and take the slots: (the proposal, referral id per placed client).
@@ -202,7 +222,7 @@ def commit(
     referral to its therapist, in the caller's transaction: a referral refused because another
     request took the slot first raises, and the caller's rollback leaves nothing recorded.
     """
-    proposal = propose(matching=matching, clients=clients, now=now)
+    proposal = propose(matching=matching, clients=clients, explain=explain, now=now)
     by_ref = {c.client_ref: c for c in clients}
     made: dict[str, str] = {}
     rng = np.random.default_rng()

@@ -18,7 +18,7 @@ from ortools.graph.python import min_cost_flow
 
 from matcher.core.assignment.problem import UNASSIGNED, Ints, Problem
 
-FIRST_CANDIDATES = 8  # each client's best pairs in the first restricted solve
+FIRST_CANDIDATES = 16  # each client's best pairs in the first restricted solve (bench: fastest)
 Mask = npt.NDArray[np.bool_]
 
 

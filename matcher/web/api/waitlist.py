@@ -33,7 +33,7 @@ def document(proposal: waitlist.Proposal, made: dict[str, str] | None) -> dict[s
                 "name": p.name,
                 "score": p.score,
                 "contributions": p.contributions,
-                "reasons": p.reasons,
+                **({} if p.reasons is None else {"reasons": p.reasons}),
                 "greedy_therapist_id": baseline[p.client_ref],
             }
             for p in proposal.assignments
@@ -84,9 +84,16 @@ class Assign(MethodView):
             for c in body["clients"]
         ]
         if not body["commit"]:
-            return document(waitlist.propose(matching=app.matching, clients=clients), None)
+            proposal = waitlist.propose(
+                matching=app.matching, clients=clients, explain=body["explain"]
+            )
+            return document(proposal, None)
         with app.writing() as session:
             proposal, made = waitlist.commit(
-                session, matching=app.matching, clients=clients, key_id=current_key().id
+                session,
+                matching=app.matching,
+                clients=clients,
+                key_id=current_key().id,
+                explain=body["explain"],
             )
         return document(proposal, made)

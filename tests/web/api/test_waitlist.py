@@ -38,7 +38,8 @@ def test_the_only_speaker_goes_to_the_client_who_needs_her(
     client: FlaskClient, admin: Headers, make_profile: Profile
 ) -> None:
     _directory(client, admin, make_profile)
-    response = client.post(URL, json={"clients": [CLIENT_A, CLIENT_B]}, headers=admin)
+    body_in = {"clients": [CLIENT_A, CLIENT_B], "explain": True}
+    response = client.post(URL, json=body_in, headers=admin)
     assert response.status_code == 200, response.json
     body = WaitlistResponseSchema().load(response.json)
     placed = {a["client_ref"]: a for a in body["assignments"]}
@@ -60,6 +61,8 @@ def test_the_only_speaker_goes_to_the_client_who_needs_her(
     assert alone["assignments"][0]["therapist_id"] == "t-es"
     assert math.isclose(body["greedy_total_score"], alone["total_score"])
     assert not body["committed"] and body["referrals"] == {}
+    assert "reasons" not in alone["assignments"][0]  # words only when asked for
+    assert "Speaks Spanish" in placed["w-2"]["reasons"]
 
 
 def test_commit_takes_the_slots(client: FlaskClient, admin: Headers, make_profile: Profile) -> None:
