@@ -23,7 +23,7 @@ from matcher.core.assignment import UNASSIGNED, Problem, greedy, optimal
 from matcher.core.scoring import FEATURES, Evaluation, TherapistIndex, WeightSet, evaluate
 from matcher.schemas.intake import normalise
 from matcher.services import recording, referrals
-from matcher.services.errors import Invalid
+from matcher.services.errors import Conflict, Invalid
 from matcher.services.matching import MatchService
 from matcher.storage import outcomes as stored
 
@@ -214,6 +214,7 @@ def commit(
     clients: Sequence[WaitingClient],
     key_id: str,
     explain: bool = False,
+    expected: Mapping[str, str | None] | None = None,
     now: datetime | None = None,
 ) -> tuple[Proposal, dict[str, str]]:
     """Assign a waitlist and take the slots: (the proposal, referral id per placed client).
@@ -221,8 +222,17 @@ def commit(
     Each placed client gets a recorded match (replacing its earlier one, if given) and a
     referral to its therapist, in the caller's transaction: a referral refused because another
     request took the slot first raises, and the caller's rollback leaves nothing recorded.
+    ``expected`` (client_ref -> therapist id or None) is what a person confirmed: when the
+    directory moved since and the assignment differs, nothing is written (Conflict).
     """
     proposal = propose(matching=matching, clients=clients, explain=explain, now=now)
+    if expected is not None:
+        now_placed = {p.client_ref: p.therapist_id for p in proposal.assignments}
+        if any(now_placed.get(c.client_ref) != expected.get(c.client_ref) for c in clients):
+            raise Conflict(
+                "The directory changed since this assignment was proposed; "
+                "check the new proposal before committing it."
+            )
     by_ref = {c.client_ref: c for c in clients}
     made: dict[str, str] = {}
     rng = np.random.default_rng()
