@@ -20,7 +20,9 @@ import numpy as np
 from sqlmodel import Session
 
 from matcher.core.assignment import UNASSIGNED, Problem, greedy, optimal
-from matcher.core.scoring import FEATURES, Evaluation, TherapistIndex, WeightSet, evaluate
+from matcher.core.assignment.scoring import BatchScorer, Scored
+from matcher.core.scoring import FEATURES, TherapistIndex, WeightSet
+from matcher.core.scoring.filters import screen
 from matcher.schemas.intake import normalise
 from matcher.services import recording, referrals
 from matcher.services.errors import Conflict, Invalid
@@ -113,15 +115,16 @@ def _distinct(clients: Sequence[WaitingClient]) -> None:
         raise Invalid("The waitlist is not valid.", errors)
 
 
-def _why_waiting(evaluation: Evaluation) -> str:
+def _why_waiting(index: TherapistIndex, scored: Scored, when: datetime) -> str:
     """Why a client is left waiting: every slot it could take went to others, or a filter."""
-    excluded = evaluation.screening.excluded
-    if len(evaluation.screening.rows) or not excluded:
+    if len(scored.rows):
         return NO_SLOT
-    last = list(excluded)[-1]
-    if last == "capacity":
+    # Rare (a client nobody can take), so the engine's full screening names the filter.
+    excluded = screen(index, scored.query, when)
+    names = list(excluded.excluded)
+    if not names or names[-1] == "capacity":
         return NO_SLOT
-    return f"no eligible therapist: none is left after the {last.replace('_', ' ')} filter"
+    return f"no eligible therapist: none is left after the {names[-1].replace('_', ' ')} filter"
 
 
 def propose(
@@ -150,13 +153,10 @@ def assign(
     """
     _distinct(clients)
     started = time.perf_counter()
-    evaluations: list[Evaluation] = [
-        evaluate(index, normalise(dict(c.intake)), weights, limit=0, now=now) for c in clients
-    ]
+    scorer = BatchScorer.at(index, weights, now)
+    evaluations = [scorer.score(normalise(dict(c.intake))) for c in clients]
     slots = np.where(index.column("accepting"), index.column("capacity"), 0)
-    problem = Problem.build(
-        np.maximum(slots, 0), [(e.screening.rows, e.score) for e in evaluations]
-    )
+    problem = Problem.build(np.maximum(slots, 0), [(e.rows, e.score) for e in evaluations])
     best, first_come = optimal(problem), greedy(problem)
     seconds = time.perf_counter() - started
     assignments: list[Placement] = []
@@ -165,13 +165,14 @@ def assign(
     for client, evaluation, row, baseline in zip(
         clients, evaluations, best.tolist(), first_come.tolist(), strict=True
     ):
-        rows = evaluation.screening.rows
+        rows = evaluation.rows
         if row == UNASSIGNED:
-            unassigned.append(Unplaced(client.client_ref, _why_waiting(evaluation)))
+            why = _why_waiting(index, evaluation, scorer.when)
+            unassigned.append(Unplaced(client.client_ref, why))
         else:
             at = int(np.searchsorted(rows, row))
             contributions = weights.vector() * evaluation.values[at]
-            reasons = evaluation.reasons(np.array([at]))[0] if explain else None
+            reasons = scorer.reasons(evaluation, at) if explain else None
             assignments.append(
                 Placement(
                     client_ref=client.client_ref,
@@ -179,7 +180,7 @@ def assign(
                     name=str(index.names[row]),
                     score=float(evaluation.score[at]),
                     contributions=dict(zip(FEATURES, contributions.tolist(), strict=True)),
-                    reasons=None if reasons is None else [r.text for r in reasons],
+                    reasons=reasons,
                 )
             )
         if baseline == UNASSIGNED:
@@ -202,7 +203,7 @@ def assign(
         total_score=sum(p.score for p in assignments),
         greedy_total_score=sum(g.score for g in choices if g.score is not None),
         greedy=choices,
-        eligible=[len(e.screening.rows) for e in evaluations],
+        eligible=[len(e.rows) for e in evaluations],
         seconds=seconds,
     )
 
