@@ -157,7 +157,8 @@ def assign(
     evaluations = [scorer.score(normalise(dict(c.intake))) for c in clients]
     slots = np.where(index.column("accepting"), index.column("capacity"), 0)
     problem = Problem.build(np.maximum(slots, 0), [(e.rows, e.score) for e in evaluations])
-    best, first_come = optimal(problem), greedy(problem)
+    first_come = greedy(problem)
+    best = optimal(problem, prefer=first_come)
     seconds = time.perf_counter() - started
     assignments: list[Placement] = []
     unassigned: list[Unplaced] = []

@@ -26,8 +26,9 @@ class NotCertified(RuntimeError):
     """The duals did not certify a restricted solution (never expected; the caller re-solves)."""
 
 
-def flow(problem: Problem, keep: Mask) -> Ints:
+def flow(problem: Problem, keep: Mask, weight: Ints | None = None) -> Ints:
     """The best assignment using only the pairs in ``keep``: one min-cost flow, integer costs."""
+    w = problem.weight if weight is None else weight
     n, m = problem.clients, len(problem.slots)
     client, therapist = problem.client[keep], problem.therapist[keep]
     source, sink = n + m, n + m + 1
@@ -37,9 +38,7 @@ def flow(problem: Problem, keep: Mask) -> Ints:
     capacities = np.concatenate(
         [np.ones(n, np.int64), np.ones(len(client), np.int64), problem.slots, [n]]
     )
-    costs = np.concatenate(
-        [np.zeros(n, np.int64), -problem.weight[keep], np.zeros(m, np.int64), [0]]
-    )
+    costs = np.concatenate([np.zeros(n, np.int64), -w[keep], np.zeros(m, np.int64), [0]])
     first = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)[0]
     supplies = np.zeros(n + m + 2, np.int64)
     supplies[source], supplies[sink] = n, -n
@@ -53,26 +52,28 @@ def flow(problem: Problem, keep: Mask) -> Ints:
     return assigned
 
 
-def duals(problem: Problem, keep: Mask, assigned: Ints) -> tuple[Ints, Ints]:
+def duals(
+    problem: Problem, keep: Mask, assigned: Ints, weight: Ints | None = None
+) -> tuple[Ints, Ints]:
     """The least therapist duals ``v`` (and client duals ``u``) for an optimum on ``keep``.
 
     Constraints u_c + v_t >= w_ct on kept pairs with equality on assigned ones, u_c = 0 for an
     unassigned client: v is the least fixpoint of the lower bounds they imply (a longest path).
     """
-    w = problem.weight
-    client, therapist, weight = problem.client[keep], problem.therapist[keep], w[keep]
+    w = problem.weight if weight is None else weight
+    client, therapist, kept = problem.client[keep], problem.therapist[keep], w[keep]
     m = len(problem.slots)
     mine = assigned[client]
     v = np.zeros(m, np.int64)
     free = mine == UNASSIGNED
-    np.maximum.at(v, therapist[free], weight[free])
+    np.maximum.at(v, therapist[free], kept[free])
     # For an assigned client: v_t >= v_t0 - w_ct0 + w_ct over its other kept pairs.
     held = ~free & (mine != therapist)
     own = np.zeros(problem.clients, np.int64)
     on = mine == therapist
-    own[client[on]] = weight[on]
+    own[client[on]] = kept[on]
     src, dst = mine[held], therapist[held]
-    gain = weight[held] - own[client[held]]
+    gain = kept[held] - own[client[held]]
     for _ in range(problem.clients + m + 1):
         bound = v.copy()
         np.maximum.at(bound, dst, v[src] + gain)
@@ -87,9 +88,11 @@ def duals(problem: Problem, keep: Mask, assigned: Ints) -> tuple[Ints, Ints]:
     return u, v
 
 
-def certified(problem: Problem, assigned: Ints, u: Ints, v: Ints) -> bool:
+def certified(
+    problem: Problem, assigned: Ints, u: Ints, v: Ints, weight: Ints | None = None
+) -> bool:
     """Weak duality met with equality: the duals are feasible on every pair, objectives equal."""
-    w = problem.weight
+    w = problem.weight if weight is None else weight
     if np.any(u < 0) or np.any(v < 0):
         return False
     if np.any(u[problem.client] + v[problem.therapist] < w):
@@ -98,21 +101,37 @@ def certified(problem: Problem, assigned: Ints, u: Ints, v: Ints) -> bool:
     return int(u.sum()) + int((problem.slots * v).sum()) == int(w[on].sum())
 
 
-def optimal(problem: Problem, *, first: int = FIRST_CANDIDATES) -> Ints:
-    """The assignment with the largest sum of scores over every eligible pair, certified."""
+def tie_broken(problem: Problem, prefer: Ints) -> Ints:
+    """Weights that keep every strict preference and break ties toward ``prefer``'s pairs.
+
+    Each weight is scaled by clients + 1 and a preferred pair gains 1: all the gains together
+    stay below one unit of the original weight, so an optimum of these weights is an optimum of
+    the scores, and among equal totals the one sharing most pairs with ``prefer``.
+    """
+    chosen = (prefer[problem.client] == problem.therapist).astype(np.int64)
+    tied: Ints = problem.weight * (problem.clients + 1) + chosen
+    return tied
+
+
+def optimal(problem: Problem, *, first: int = FIRST_CANDIDATES, prefer: Ints | None = None) -> Ints:
+    """The assignment with the largest sum of scores over every eligible pair, certified.
+
+    ``prefer`` (an assignment, such as greedy's) decides between optimal assignments with equal
+    totals, so that clients are moved from what first come, first served gives only for a gain.
+    """
     starts = problem.starts
     rank = np.arange(len(problem.client)) - starts[problem.client]
     keep = rank < first
-    w = problem.weight
+    w = problem.weight if prefer is None else tie_broken(problem, prefer)
     while True:
-        assigned = flow(problem, keep)
+        assigned = flow(problem, keep, w)
         try:
-            u, v = duals(problem, keep, assigned)
+            u, v = duals(problem, keep, assigned, w)
         except NotCertified:
-            return flow(problem, np.ones_like(keep))
+            return flow(problem, np.ones_like(keep), w)
         improving = ~keep & (w > u[problem.client] + v[problem.therapist])
         if not improving.any():
-            if not certified(problem, assigned, u, v):
-                return flow(problem, np.ones_like(keep))
+            if not certified(problem, assigned, u, v, w):
+                return flow(problem, np.ones_like(keep), w)
             return assigned
         keep |= improving

@@ -60,9 +60,11 @@ def lp_optimum(problem: Problem) -> float:
     return float(-solved.fun)
 
 
-@given(problems(), st.integers(1, 3))
-def test_optimal_equals_brute_force_and_beats_greedy(problem: Problem, first: int) -> None:
-    assigned = optimal(problem, first=first)
+@given(problems(), st.integers(1, 3), st.booleans())
+def test_optimal_equals_brute_force_and_beats_greedy(
+    problem: Problem, first: int, prefer_greedy: bool
+) -> None:
+    assigned = optimal(problem, first=first, prefer=greedy(problem) if prefer_greedy else None)
     assert problem.feasible(assigned)
     total = problem.total(assigned)
     assert abs(total - brute_force(problem)) < 1e-6
@@ -113,3 +115,13 @@ def test_no_therapist_gets_more_clients_than_open_slots() -> None:
     assigned = optimal(Problem.build([2, 1], pairs))
     assert np.bincount(assigned[assigned >= 0], minlength=2).tolist() == [2, 1]
     assert (assigned == UNASSIGNED).sum() == 2
+
+
+def test_ties_keep_what_greedy_gave() -> None:
+    # Two therapists equally good for both clients: any split is optimal; greedy's is kept.
+    pairs = [(np.array([0, 1]), np.array([0.7, 0.7])) for _ in range(2)]
+    problem = Problem.build([1, 1], pairs)
+    first_come = greedy(problem)
+    assert first_come.tolist() == [0, 1]
+    assert optimal(problem, prefer=first_come).tolist() == [0, 1]
+    assert optimal(problem, prefer=np.array([1, 0])).tolist() == [1, 0]
