@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -116,11 +117,21 @@ def test_2000_clients_fit_in_one_call(
     client: FlaskClient, admin: Headers, make_profile: Profile
 ) -> None:
     _directory(client, admin, make_profile)
+    tried = [f"t-{j:06d}" for j in range(40)]  # 2,000 of these pass the 1 MiB default body
     many = [
-        {"client_ref": f"w-{i}", "intake": {"jurisdiction": "US-CA", "concerns": ["depression"]}}
+        {
+            "client_ref": f"w-{i}",
+            "intake": {
+                "jurisdiction": "US-CA",
+                "concerns": ["depression"],
+                "exclude_therapists": tried,
+            },
+        }
         for i in range(2000)
     ]
-    response = client.post(URL, json={"clients": many}, headers=admin)
+    body = json.dumps({"clients": many})
+    assert len(body) > 1 << 20
+    response = client.post(URL, data=body, content_type="application/json", headers=admin)
     assert response.status_code == 200, response.json
     assert response.json["placed"] == 2 and len(response.json["unassigned"]) == 1998
 
