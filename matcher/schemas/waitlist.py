@@ -31,7 +31,10 @@ class WaitlistRequestSchema(Strict):
         fields.Nested(WaitingClientSchema),
         required=True,
         validate=validate.Length(min=1, max=MAX_CLIENTS),
-        metadata={"description": "The waitlist in order: greedy serves it first come first"},
+        metadata={
+            "description": "The waitlist in order (greedy serves it first come, first served); "
+            "each client_ref at most once"
+        },
     )
     explain = StrictBoolean(
         load_default=False,
