@@ -109,7 +109,9 @@ def _proposal_page(
 def _gather(errors: dict[str, list[str]]) -> tuple[list[WaitingClient], list[WaitingClient]]:
     """(every recorded waiting client, the clients this request asks to place)."""
     waiting = _waiting()
-    clients = _chosen(waiting, request.form.getlist("client")) + _uploaded(errors)
+    every = request.form.get("all_waiting") == "yes"
+    chosen = list(waiting) if every else _chosen(waiting, request.form.getlist("client"))
+    clients = chosen + _uploaded(errors)
     return waiting, clients
 
 

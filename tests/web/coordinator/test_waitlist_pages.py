@@ -54,6 +54,8 @@ def test_recorded_clients_proposed_then_committed(
     html = done.get_data(as_text=True)
     assert "Referred 2 clients; 0 still waiting." in html
     assert "C-2" in html and "C-1," not in html and "C-3," not in html
+    every = page.post(URL, data={"csrf_token": token(page, URL), "all_waiting": "yes"})
+    assert "1 of 1" in every.get_data(as_text=True)  # C-2, the one still waiting
     for ref in ("C-1", "C-3"):
         referrals = page.get(f"/coordinator/clients/{ref}").get_data(as_text=True)
         assert "Referred" in referrals or "referral" in referrals.lower()
