@@ -184,13 +184,16 @@ class MatchService:
         exploration: float,
         rng: np.random.Generator,
         now: datetime | None = None,
+        chosen: str | None = None,
     ) -> RecordedMatch:
         """A match to be recorded: the outcome shown, the candidates kept, whether it explored.
 
         With probability ``exploration`` the results shown are a uniform random sample of the
         eligible therapists, in random order, so that learning keeps seeing pairs the ranking
         would not show. Every kept candidate carries the probability that it was shown under
-        this policy, for inverse-propensity weighting.
+        this policy, for inverse-propensity weighting. ``chosen`` (an eligible therapist a
+        waitlist assignment picked for this client) is kept too, with propensity 1: the
+        assignment chose it for certain.
         """
         snap = self.snapshot()
         evaluation = evaluate(
@@ -213,6 +216,11 @@ class MatchService:
         rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
         best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
         ids = evaluation.ids
+        kept = set(best.tolist()) | set(rank)
+        if chosen is not None:
+            hit = np.flatnonzero(ids == chosen)
+            kept.update(hit.tolist())
+            propensity[hit] = 1.0
         candidates = [
             Candidate(
                 therapist_id=str(ids[i]),
@@ -221,7 +229,7 @@ class MatchService:
                 propensity=float(propensity[i]),
                 features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
             )
-            for i in sorted(set(best.tolist()) | set(rank))
+            for i in sorted(kept)
         ]
         means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
         rows = evaluation.screening.rows

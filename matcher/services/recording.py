@@ -61,6 +61,7 @@ def record_match(
     now: datetime | None = None,
     rematch_of: str | None = None,
     organisation_id: str = DEFAULT_ORGANISATION,
+    chosen: str | None = None,
 ) -> tuple[RecordedMatch, str]:
     """Match an intake the caller asked to record, and store it: (what was shown, match id).
 
@@ -69,7 +70,7 @@ def record_match(
     version, the candidates' features at match time and their propensities.
     """
     recorded = matching.match_for_record(
-        intake, limit=limit, exploration=exploration, rng=rng, now=now
+        intake, limit=limit, exploration=exploration, rng=rng, now=now, chosen=chosen
     )
     record = MatchRecord(
         id=new_id("m"),

@@ -169,3 +169,34 @@ def count_matches(session: Session, *, key_id: str | None = None) -> int:
     if key_id is not None:
         query = query.where(col(MatchRecord.key_id) == key_id)
     return int(session.execute(query).scalar_one())
+
+
+def waiting_clients(
+    session: Session, *, limit: int
+) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+    """Clients whose recorded matches led to no referral yet, longest waiting first.
+
+    Each as (client_ref, its newest match id, when it was first recorded, that match's intake).
+    """
+    referred = (
+        select(col(MatchRecord.client_ref))
+        .join(Referral, col(Referral.match_id) == col(MatchRecord.id))
+        .where(col(MatchRecord.client_ref).is_not(None))
+    )
+    rows = session.execute(
+        select(
+            col(MatchRecord.client_ref),
+            col(MatchRecord.id),
+            col(MatchRecord.created_at),
+            col(MatchRecord.intake),
+        )
+        .where(col(MatchRecord.client_ref).is_not(None))
+        .where(col(MatchRecord.client_ref).not_in(referred))
+        .order_by(col(MatchRecord.created_at), col(MatchRecord.id))
+    ).all()
+    first: dict[str, tuple[str, datetime, dict[str, Any]]] = {}
+    for ref, match_id, created, intake in rows:
+        since = first[ref][1] if ref in first else created
+        first[str(ref)] = (str(match_id), since, dict(intake))
+    ordered = sorted(first.items(), key=lambda item: (item[1][1], item[0]))
+    return [(ref, m, since, intake) for ref, (m, since, intake) in ordered[:limit]]

@@ -26,6 +26,7 @@ def nav_items() -> list[tuple[str, str]]:
         ("coordinator.intake", "New intake"),
         ("coordinator.urgent", "Urgent"),
         ("coordinator.alerts_page", "Alerts"),
+        ("coordinator.waitlist_page", "Waitlist"),
     ]
     if current_user.is_authenticated and current_user.service_admin:
         items.extend(("admin." + name, label) for name, label in (("home", "Admin"),))

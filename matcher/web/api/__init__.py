@@ -24,6 +24,7 @@ from matcher.web.api import (
     outcomes,
     therapists,
     vocabulary,
+    waitlist,
 )
 from matcher.web.api.blueprint import IdConverter, register_converter
 from matcher.web.api.limits import init_limits, retry_after
@@ -125,6 +126,7 @@ def init_api(app: Flask) -> MatcherApi:
         clients,
         instruments,
         models,
+        waitlist,
         operations,
         audits,
     ):

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 # The views register themselves on ``bp`` when imported.
-from matcher.web.coordinator import clients, intake, results, urgent  # noqa: E402, F401
+from matcher.web.coordinator import clients, intake, results, urgent, waitlist  # noqa: E402, F401

@@ -156,6 +156,12 @@ def keep_stated_rules(case: schemathesis.Case, stored: Stored | None) -> schemat
         case.body = list(first.values())
     elif label == "POST /api/v1/match":
         _in_order(body["intake"])
+    elif label == "POST /api/v1/waitlist/assign":
+        once: dict[str, Any] = {}
+        for client in body["clients"]:  # "each client_ref at most once"
+            once.setdefault(client["client_ref"], client)
+            _in_order(client["intake"])
+        body["clients"] = list(once.values())
     elif label == "POST /api/v1/models":
         total = sum(body["weights"].values())
         if body["intercept"] + total > 1:  # "intercept + the sum of weights at most 1"
