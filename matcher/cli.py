@@ -6,7 +6,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from tqdm import tqdm
@@ -420,6 +420,15 @@ def models_activate(version: int, note: str) -> None:
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--worlds",
+    default=None,
+    type=click.IntRange(1, 1000),
+    help="Play this many worlds of the family (drawn with --seed) and check the floors.",
+)
+@click.option(
+    "--processes", default=2, show_default=True, type=click.IntRange(1, 64), help="With --worlds."
+)
 def simulate_command(
     therapists: int,
     referrals: int,
@@ -428,6 +437,8 @@ def simulate_command(
     seed: int,
     database_url: str | None,
     as_json: bool,
+    worlds: int | None,
+    processes: int,
 ) -> None:
     """Play a world with known true effects through the service, train, and compare."""
     from matcher.lab.simulation import SimulationConfig, run
@@ -440,6 +451,9 @@ def simulate_command(
         exploration=exploration,
         database_url=database_url,
     )
+    if worlds is not None:
+        _simulate_worlds(config, worlds, processes, as_json=as_json)
+        return
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -459,6 +473,30 @@ def simulate_command(
         for bar in bars.values():
             bar.close()
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text())
+
+
+def _simulate_worlds(config: Any, worlds: int, processes: int, *, as_json: bool) -> None:
+    """Play a family of worlds and print the table and the floors."""
+    import dataclasses
+
+    from matcher.lab.simulation import worlds as family
+
+    if config.database_url is not None:
+        raise click.ClickException("--worlds plays each world in a temporary SQLite database.")
+    try:
+        rows, seconds = family.timed_family(config, worlds, processes)
+    except (Refused, ValueError) as err:
+        click.echo(f"Simulation stopped: {err}", err=True)
+        sys.exit(1)
+    if as_json:
+        data = {
+            "worlds": [dataclasses.asdict(r) for r in rows],
+            "floors": family.floors(rows),
+            "seconds": seconds,
+        }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(family.table(rows, seconds))
 
 
 if __name__ == "__main__":
