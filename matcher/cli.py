@@ -38,6 +38,9 @@ def upgrade(db: Database) -> None:
         ensure_default(session)
 
 
+HISTORY_KEY_ID = "cli-history"  # stands in for an API key id on imported past referrals
+
+
 def refuse(refusal: Refused) -> NoReturn:
     """Say why a command was refused, field by field, and exit 1."""
     click.echo(f"Refused: {refusal.detail}", err=True)
@@ -295,6 +298,40 @@ def profiles_import(file: Path) -> None:
     with db.transaction() as session:
         created, updated = directory.import_profiles(session, profiles=profiles)
     click.echo(f"Imported {len(profiles)} profiles: {created} created, {updated} updated.")
+
+
+@main.group("history")
+def history_group() -> None:
+    """Past referrals with their early-alliance ratings."""
+
+
+@history_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def history_import(file: Path) -> None:
+    """Import a JSON array or NDJSON file of past referrals with ratings: all or nothing."""
+    from matcher.services import history
+    from matcher.services.alliance import AllianceRecordSource
+
+    db = _database()
+    upgrade(db)
+    ndjson = file.suffix.lower() in {".ndjson", ".jsonl"}
+    matching = MatchService(
+        db, weights=model_versions.active_weights, alliance=AllianceRecordSource()
+    )
+    try:
+        records = history.validate_history(
+            directory.parse_records(file.read_text(encoding="utf-8"), ndjson=ndjson)
+        )
+        with db.transaction() as session:
+            stored = history.import_history(
+                session, records=records, matching=matching, key_id=HISTORY_KEY_ID
+            )
+    except Refused as refusal:
+        refuse(refusal)
+    click.echo(
+        f"Imported {stored['referrals']} past referrals with {stored['ratings']} ratings "
+        f"(marked imported, recorded under key id {HISTORY_KEY_ID!r})."
+    )
 
 
 def _actor() -> str:

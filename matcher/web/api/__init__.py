@@ -16,6 +16,7 @@ from matcher.schemas.profile import TherapistProfileSchema
 from matcher.services.errors import Refused
 from matcher.web.api import (
     clients,
+    history,
     instruments,
     match,
     models,
@@ -121,6 +122,7 @@ def init_api(app: Flask) -> MatcherApi:
         therapists,
         match,
         outcomes,
+        history,
         clients,
         instruments,
         models,
