@@ -464,6 +464,13 @@ def models_activate(version: int, note: str) -> None:
     help="Play this many worlds of the family (drawn with --seed) and check the floors.",
 )
 @click.option(
+    "--past-referrals",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Import this many past referrals with ratings before the play (a clinic's history).",
+)
+@click.option(
     "--processes", default=2, show_default=True, type=click.IntRange(1, 64), help="With --worlds."
 )
 def simulate_command(
@@ -475,6 +482,7 @@ def simulate_command(
     database_url: str | None,
     as_json: bool,
     worlds: int | None,
+    past_referrals: int,
     processes: int,
 ) -> None:
     """Play a world with known true effects through the service, train, and compare."""
@@ -487,6 +495,7 @@ def simulate_command(
         seed=seed,
         exploration=exploration,
         database_url=database_url,
+        past_referrals=past_referrals,
     )
     if worlds is not None:
         _simulate_worlds(config, worlds, processes, as_json=as_json)

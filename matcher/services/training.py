@@ -32,6 +32,8 @@ HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
 # Inverse-propensity weights are clipped (Swaminathan & Joachims 2015 clip too) so a few
 # explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
 MAX_IPW = 5.0
+# How the learner chooses its penalty (``AllianceRegressor(rule=...)``); see learn().
+RULE = "one_se"
 
 __all__ = ["LearnedCandidate", "TrainingData", "learn", "store", "training_data"]
 
@@ -191,7 +193,10 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
         baseline=data.baseline,
-        learner_params={"fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]},
+        learner_params={
+            "fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES],
+            "rule": RULE,
+        },
     )
     # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
     # folds; its fit is the candidate.

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.engine import make_url
 
-from matcher.lab.simulation import family, truevalue
+from matcher.lab.simulation import family, past, truevalue
 from matcher.lab.simulation import report as reporting
 from matcher.lab.simulation import world as truth
 from matcher.lab.simulation.play import SHOWN, DatabaseNotEmpty, Progress, open_service, play
@@ -49,6 +49,7 @@ class SimulationConfig:
     database_url: str | None = None
     jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS
     world: int | None = None  # a member of the family (``family.truth(seed, world)``), or research
+    past_referrals: int = 0  # imported before the play (``past``), as a clinic's history
 
     def world_truth(self) -> truth.Truth:
         """What this world holds true."""
@@ -69,6 +70,8 @@ class SimulationConfig:
         unknown = [code for code in self.jurisdictions if code not in REGIONS]
         if unknown or not self.jurisdictions:
             problems.append(f"jurisdictions must be among {', '.join(REGIONS)}")
+        if self.past_referrals < 0:
+            problems.append("past_referrals must be at least 0")
         if self.world is not None and self.world < 0:
             problems.append("world must be at least 0")
         if problems:
@@ -116,6 +119,13 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
                 truth=world_truth,
             )
             service = open_service(db, world.profiles)
+            imported = (
+                past.import_past(
+                    service, world, config.past_referrals, np.random.default_rng([config.seed, 98])
+                )
+                if config.past_referrals
+                else 0
+            )
         with _timed(timing, "play"):
             counts = play(
                 service,
@@ -172,6 +182,7 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
         world=_world_summary(world_truth),
         timing=timing,
         off_policy=off_policy,
+        imported=imported,
     )
 
 

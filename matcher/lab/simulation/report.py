@@ -286,6 +286,7 @@ class SimulationReport:
     # The candidate's off-policy estimates (its evaluation's ``off_policy``) against its true
     # value over the logged clients (``truevalue``), and whether each interval covers it.
     off_policy: dict[str, Any] | None = None
+    imported: int = 0  # past referrals imported before the play
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (tuples become lists)."""
@@ -323,7 +324,11 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _played(r: SimulationReport) -> list[str]:
     c, cfg = r.counts, r.config
+    past = (
+        [f"Imported first: {r.imported:,} past referrals with their ratings"] if r.imported else []
+    )
     return [
+        *past,
         f"Simulation: {cfg['therapists']:,} therapists in {', '.join(cfg['jurisdictions'])}, "
         f"{cfg['referrals']:,} clients, seed {cfg['seed']}, exploration {cfg['exploration']:.2f}",
         f"Played: {c.clients:,} recorded matches ({c.explored:,} explored), "
