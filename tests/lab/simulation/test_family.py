@@ -34,3 +34,22 @@ def test_the_research_world_is_unchanged() -> None:
     assert truth.RESEARCH.effects["native_language"] == 0.80
     assert truth.RESEARCH.therapist_sd == truth.THERAPIST_SD
     assert truth.feature_truth()["language"] == 0.80 * truth.ALLIANCE_SD
+
+
+def test_a_family_world_with_past_referrals_learns_from_them_and_checks_its_estimate() -> None:
+    from matcher.lab.simulation import SimulationConfig, run
+
+    report = run(
+        SimulationConfig(
+            therapists=80, referrals=120, evaluation_clients=20, seed=5, world=3, past_referrals=60
+        )
+    )
+    assert report.world["name"] == "contrary-4"
+    assert 50 <= report.imported <= 60  # a past client with nobody eligible is skipped
+    assert report.candidate  # learned from live and imported ratings together
+    n_referrals = report.candidate.get("n_referrals") or 0
+    assert n_referrals > report.counts.referrals
+    assert report.off_policy is not None
+    assert 0.0 < report.off_policy["true_value"] < 1.0
+    for estimate in report.off_policy["estimates"]:
+        assert estimate["n"] <= report.counts.explored
