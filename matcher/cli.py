@@ -351,6 +351,7 @@ def train_command(note: str) -> None:
     steps = [
         "gathering ratings",
         "fitting and evaluating on held-out therapists",
+        "off-policy evaluation",
         "storing the candidate",
     ]
     with tqdm(total=len(steps), desc="Training", unit="step") as bar:

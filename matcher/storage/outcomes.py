@@ -172,10 +172,13 @@ def count_matches(session: Session, *, key_id: str | None = None) -> int:
 
 
 def logged_matches(
-    session: Session, *, explored_only: bool
+    session: Session, *, explored_only: bool, every: int = 1
 ) -> list[tuple[MatchRecord, Referral, float, list[MatchCandidate]]]:
     """Recorded matches with a rated, not imported referral: the match, its first such referral,
-    the referral's mean rating score, and every candidate kept (by therapist id)."""
+    the referral's mean rating score, and every candidate kept (by therapist id).
+
+    ``every`` > 1 keeps every so many matches in id order (ids are random: a random sample).
+    """
     mean = (
         select(
             col(AllianceRating.referral_id).label("referral_id"),
@@ -196,8 +199,8 @@ def logged_matches(
     rows: dict[str, tuple[MatchRecord, Referral, float]] = {}
     for match, referral, score in session.execute(query).all():
         rows.setdefault(match.id, (match, referral, float(score)))
-    kept: dict[str, list[MatchCandidate]] = {key: [] for key in rows}
-    ids = list(rows)
+    ids = list(rows)[:: max(1, every)]
+    kept: dict[str, list[MatchCandidate]] = {key: [] for key in ids}
     for start in range(0, len(ids), 500):  # stay under the database's bound-parameter limit
         chunk = ids[start : start + 500]
         for candidate in session.execute(
