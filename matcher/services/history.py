@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from matcher.core.learning.instruments import score_items
 from matcher.core.scoring import FEATURES, feature_values
-from matcher.schemas.fields import field_path, flatten_errors
+from matcher.schemas.fields import field_path, flatten_errors, invalid_text
 from matcher.schemas.intake import IntakeSchema, normalise
 from matcher.schemas.outcomes import HistoryRecordSchema, RatingRequestSchema
 from matcher.services.errors import Invalid
@@ -36,6 +36,10 @@ def validate_history(records: Sequence[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     errors: dict[str, list[str]] = {}
     for index, record in enumerate(records):
+        unreadable = invalid_text(record, [index])
+        if unreadable is not None:
+            errors[unreadable] = ["Not valid Unicode (unpaired surrogate)."]
+            continue
         try:
             row = loader.load(record)
         except ValidationError as err:

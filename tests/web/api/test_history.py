@@ -80,3 +80,18 @@ def test_one_bad_record_imports_nothing_and_names_it(
     assert response.status_code == 422
     assert "[1].therapist_id" in response.get_json()["errors"]
     assert _counts(db) == (0, 0)
+
+
+def test_text_that_cannot_be_stored_is_refused_by_field(
+    client: FlaskClient, admin: Headers, db: Database, make_profile: Callable[..., dict[str, Any]]
+) -> None:
+    client.put("/api/v1/therapists/t-000123", json=make_profile(), headers=admin)
+    body = json.dumps([_record()]).replace("past-0001", "\\ud800")
+    response = client.post(
+        "/api/v1/history/import",
+        data=body,
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "[0].client_ref" in response.get_json()["errors"]
+    assert _counts(db) == (0, 0)
