@@ -45,6 +45,9 @@ def upgrade(db: Database) -> None:
             ensure_default(session)
 
 
+HISTORY_KEY_ID = "cli-history"  # stands in for an API key id on imported past referrals
+
+
 def refuse(refusal: Refused) -> NoReturn:
     """Say why a command was refused, field by field, and exit 1."""
     click.echo(f"Refused: {refusal.detail}", err=True)
@@ -413,6 +416,40 @@ def profiles_import(file: Path) -> None:
     click.echo(f"Imported {len(profiles)} profiles: {created} created, {updated} updated.")
 
 
+@main.group("history")
+def history_group() -> None:
+    """Past referrals with their early-alliance ratings."""
+
+
+@history_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def history_import(file: Path) -> None:
+    """Import a JSON array or NDJSON file of past referrals with ratings: all or nothing."""
+    from matcher.services import history
+    from matcher.services.alliance import AllianceRecordSource
+
+    db = _database()
+    upgrade(db)
+    ndjson = file.suffix.lower() in {".ndjson", ".jsonl"}
+    matching = MatchService(
+        db, weights=model_versions.active_weights, alliance=AllianceRecordSource()
+    )
+    try:
+        records = history.validate_history(
+            directory.parse_records(file.read_text(encoding="utf-8"), ndjson=ndjson)
+        )
+        with db.transaction() as session:
+            stored = history.import_history(
+                session, records=records, matching=matching, key_id=HISTORY_KEY_ID
+            )
+    except Refused as refusal:
+        refuse(refusal)
+    click.echo(
+        f"Imported {stored['referrals']} past referrals with {stored['ratings']} ratings "
+        f"(marked imported, recorded under key id {HISTORY_KEY_ID!r})."
+    )
+
+
 def _actor() -> str:
     try:
         user = getpass.getuser()
@@ -430,6 +467,7 @@ def train_command(note: str) -> None:
     steps = [
         "gathering ratings",
         "fitting and evaluating on held-out therapists",
+        "off-policy evaluation",
         "storing the candidate",
     ]
     with tqdm(total=len(steps), desc="Training", unit="step") as bar:
@@ -536,6 +574,22 @@ def models_activate(version: int, note: str) -> None:
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--worlds",
+    default=None,
+    type=click.IntRange(1, 1000),
+    help="Play this many worlds of the family (drawn with --seed) and check the floors.",
+)
+@click.option(
+    "--past-referrals",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Import this many past referrals with ratings before the play (a clinic's history).",
+)
+@click.option(
+    "--processes", default=2, show_default=True, type=click.IntRange(1, 64), help="With --worlds."
+)
 def simulate_command(
     therapists: int,
     referrals: int,
@@ -544,6 +598,9 @@ def simulate_command(
     seed: int,
     database_url: str | None,
     as_json: bool,
+    worlds: int | None,
+    past_referrals: int,
+    processes: int,
 ) -> None:
     """Play a world with known true effects through the service, train, and compare."""
     from matcher.lab.simulation import SimulationConfig, run
@@ -555,7 +612,11 @@ def simulate_command(
         seed=seed,
         exploration=exploration,
         database_url=database_url,
+        past_referrals=past_referrals,
     )
+    if worlds is not None:
+        _simulate_worlds(config, worlds, processes, as_json=as_json)
+        return
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -575,6 +636,30 @@ def simulate_command(
         for bar in bars.values():
             bar.close()
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text())
+
+
+def _simulate_worlds(config: Any, worlds: int, processes: int, *, as_json: bool) -> None:
+    """Play a family of worlds and print the table and the floors."""
+    import dataclasses
+
+    from matcher.lab.simulation import worlds as family
+
+    if config.database_url is not None:
+        raise click.ClickException("--worlds plays each world in a temporary SQLite database.")
+    try:
+        rows, seconds = family.timed_family(config, worlds, processes)
+    except (Refused, ValueError) as err:
+        click.echo(f"Simulation stopped: {err}", err=True)
+        sys.exit(1)
+    if as_json:
+        data = {
+            "worlds": [dataclasses.asdict(r) for r in rows],
+            "floors": family.floors(rows),
+            "seconds": seconds,
+        }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(family.table(rows, seconds))
 
 
 if __name__ == "__main__":

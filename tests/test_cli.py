@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from matcher.cli import main
 from matcher.services.keys import authenticate
 from matcher.storage import therapists as stored
 from matcher.storage.database import Database
+from matcher.storage.tables import Referral
 
 
 @pytest.fixture
@@ -129,3 +131,35 @@ def test_keys_create_with_its_own_rate_limit(run: Callable[..., Any], db_url: st
     assert key is not None and key.rate_limit == "6000 per minute"
     refused = run("keys", "create", "--name", "x", "--scope", "match", "--rate-limit", "lots")
     assert refused.exit_code == 1 and "rate_limit" in refused.output
+
+
+def test_history_import_stores_marked_referrals_and_refuses_unknown_therapists(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    db_url: str,
+) -> None:
+    profiles = tmp_path / "profiles.json"
+    profiles.write_text(json.dumps([make_profile(id="t-1")]))
+    assert run("profiles", "import", str(profiles)).exit_code == 0
+    past = {
+        "client_ref": "past-1",
+        "intake": {"jurisdiction": "US-CA"},
+        "therapist_id": "t-1",
+        "referred_at": "2025-01-02T09:00:00Z",
+        "ratings": [{"instrument": "srs", "session": 1, "items": [9, 8.5, 9, 10]}],
+    }
+    path = tmp_path / "history.ndjson"
+    path.write_text(json.dumps({**past, "therapist_id": "t-2"}))
+    refused = CliRunner().invoke(main, ["history", "import", str(path)])
+    assert refused.exit_code == 1
+    assert "[0].therapist_id" in refused.output
+    path.write_text("\n".join([json.dumps(past), json.dumps({**past, "client_ref": "past-2"})]))
+    result = run("history", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 past referrals with 2 ratings" in result.output
+    db = Database(db_url)
+    with db.session() as session:
+        rows = session.execute(select(Referral)).scalars().all()
+    assert [(r.imported, r.propensity) for r in rows] == [(True, None), (True, None)]
+    db.engine.dispose()

@@ -115,3 +115,20 @@ class DeclineRequestSchema(Strict):
             )
         },
     )
+
+
+class HistoryRecordSchema(Strict):
+    """One past referral to import, with the early-alliance ratings it had."""
+
+    client_ref = Text(required=True, validate=validate.Length(min=1, max=128))
+    intake = fields.Dict(required=True, metadata={"description": "An intake, as for a match"})
+    therapist_id = profile_id(required=True)
+    referred_at = fields.AwareDateTime(required=True)
+    ratings = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=6))
+
+
+class HistoryResultSchema(Schema):
+    """What a history import stored."""
+
+    referrals = fields.Integer(required=True)
+    ratings = fields.Integer(required=True)

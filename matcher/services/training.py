@@ -11,6 +11,7 @@ import numpy.typing as npt
 from sqlmodel import Session
 
 from matcher.core.learning.evaluation import NotEnoughRatings, check_enough, evaluate
+from matcher.core.learning.offpolicy import LoggedMatch, off_policy
 from matcher.core.learning.record import ALLIANCE_SPAN
 from matcher.core.scoring import FEATURES
 from matcher.services import alliance
@@ -31,6 +32,8 @@ HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
 # Inverse-propensity weights are clipped (Swaminathan & Joachims 2015 clip too) so a few
 # explored pairs cannot dominate the fit: in the simulator a cap of 20 made the fit unstable.
 MAX_IPW = 5.0
+# How the learner chooses its penalty (``AllianceRegressor(rule=...)``); see learn().
+RULE = "one_se"
 
 __all__ = ["LearnedCandidate", "TrainingData", "learn", "store", "training_data"]
 
@@ -78,7 +81,10 @@ def training_data(session: Session) -> TrainingData:
         dtype=np.float64,
     ).reshape(len(rows), len(FEATURES))
     counts = rated.ratings[keep].astype(np.float64)
-    propensity = np.array([max(ref.propensity, 1.0 / MAX_IPW) for ref, _ in rows])
+    # An imported past referral has no logged propensity: it counts as if shown for sure.
+    propensity = np.array(
+        [1.0 if ref.propensity is None else max(ref.propensity, 1.0 / MAX_IPW) for ref, _ in rows]
+    )
     weight = (1.0 / propensity) * dependability(counts) / SESSION_DEPENDABILITY
     return TrainingData(
         features=features,
@@ -88,6 +94,42 @@ def training_data(session: Session) -> TrainingData:
         sample_weight=weight,
         n_ratings=int(counts.sum()),
     )
+
+
+def logged_matches(session: Session, *, explored_only: bool = True) -> list[LoggedMatch]:
+    """Recorded matches with a rated referral, as off-policy evaluation reads them."""
+    out = []
+    for match, referral, score, kept in stored.logged_matches(session, explored_only=explored_only):
+        ids = [c.therapist_id for c in kept]
+        if referral.therapist_id not in ids:
+            continue
+        out.append(
+            LoggedMatch(
+                features=np.array(
+                    [[float(c.features.get(name, 0.0)) for name in FEATURES] for c in kept],
+                    dtype=np.float64,
+                ).reshape(len(kept), len(FEATURES)),
+                logged_score=np.array([c.score for c in kept], dtype=np.float64),
+                referred=ids.index(referral.therapist_id),
+                alliance=score,
+                explored=match.exploration,
+                shown=max(1, sum(c.rank is not None for c in kept)),
+                eligible=max(match.eligible, 1),
+            )
+        )
+    return out
+
+
+def _off_policy(session: Session, weights: dict[str, float]) -> dict[str, Any] | None:
+    """The doubly robust estimate (the contract's object), with the SNIPS one beside it."""
+    coef = np.array([weights[name] for name in FEATURES], dtype=np.float64)
+    estimates = off_policy(logged_matches(session), lambda x: x @ coef)
+    if not estimates:
+        return None
+    by_name = {e["estimator"]: e for e in estimates}
+    primary = dict(by_name["doubly_robust"])
+    primary["alternatives"] = [e for name, e in by_name.items() if name != "doubly_robust"]
+    return primary
 
 
 def _fit_within_bounds(
@@ -151,7 +193,10 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
         baseline=data.baseline,
-        learner_params={"fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES]},
+        learner_params={
+            "fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES],
+            "rule": RULE,
+        },
     )
     # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out
     # folds; its fit is the candidate.
@@ -165,6 +210,8 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
     evaluation["alpha"] = float(learned["alpha"])
     evaluation["held_weights"] = dict(HELD_WEIGHTS)
     evaluation["warnings"] = list(evaluation.get("warnings", [])) + notes
+    say("off-policy evaluation")
+    evaluation["off_policy"] = _off_policy(session, weights)
     return LearnedCandidate(weights=weights, intercept=intercept, evaluation=evaluation)
 
 

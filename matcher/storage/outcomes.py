@@ -200,3 +200,44 @@ def waiting_clients(
         first[str(ref)] = (str(match_id), since, dict(intake))
     ordered = sorted(first.items(), key=lambda item: (item[1][1], item[0]))
     return [(ref, m, since, intake) for ref, (m, since, intake) in ordered[:limit]]
+
+
+def logged_matches(
+    session: Session, *, explored_only: bool, every: int = 1
+) -> list[tuple[MatchRecord, Referral, float, list[MatchCandidate]]]:
+    """Recorded matches with a rated, not imported referral: the match, its first such referral,
+    the referral's mean rating score, and every candidate kept (by therapist id).
+
+    ``every`` > 1 keeps every so many matches in id order (ids are random: a random sample).
+    """
+    mean = (
+        select(
+            col(AllianceRating.referral_id).label("referral_id"),
+            func.avg(col(AllianceRating.score)).label("score"),
+        )
+        .group_by(col(AllianceRating.referral_id))
+        .subquery()
+    )
+    query = (
+        select(MatchRecord, Referral, mean.c.score)
+        .join(Referral, col(Referral.match_id) == col(MatchRecord.id))
+        .join(mean, mean.c.referral_id == col(Referral.id))
+        .where(col(Referral.imported).is_(False))
+        .order_by(col(MatchRecord.id), col(Referral.id))
+    )
+    if explored_only:
+        query = query.where(col(MatchRecord.exploration).is_(True))
+    rows: dict[str, tuple[MatchRecord, Referral, float]] = {}
+    for match, referral, score in session.execute(query).all():
+        rows.setdefault(match.id, (match, referral, float(score)))
+    ids = list(rows)[:: max(1, every)]
+    kept: dict[str, list[MatchCandidate]] = {key: [] for key in ids}
+    for start in range(0, len(ids), 500):  # stay under the database's bound-parameter limit
+        chunk = ids[start : start + 500]
+        for candidate in session.execute(
+            select(MatchCandidate)
+            .where(col(MatchCandidate.match_id).in_(chunk))
+            .order_by(col(MatchCandidate.match_id), col(MatchCandidate.therapist_id))
+        ).scalars():
+            kept[candidate.match_id].append(candidate)
+    return [(*rows[key], kept[key]) for key in ids]

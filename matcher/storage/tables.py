@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from matcher.storage.types import JSONDocument, UTCDateTime, utcnow
@@ -214,13 +224,19 @@ class Referral(SQLModel, table=True):
     # The pair's features when the match was made: learning uses these, never recomputed ones.
     features: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
     score: float
-    propensity: float
+    # The chance the pair was shown under the logging policy; None for an imported past referral
+    # (no policy logged it: learning may use it, off-policy evaluation must not).
+    propensity: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     rank: int | None = Field(default=None, sa_column=Column(Integer))
     # The match's organisation, kept here so a referral is found within it without a join.
     organisation_id: str = Field(default=DEFAULT_ORGANISATION, sa_column=_organisation_column())
     # When and why the therapist declined the client ("no_space" counts against freshness).
     declined_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     decline_reason: str | None = Field(default=None, sa_column=Column(String(16)))
+    imported: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False, server_default=false()),
+    )
 
 
 class AllianceRating(SQLModel, table=True):

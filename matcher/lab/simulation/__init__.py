@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.engine import make_url
 
+from matcher.lab.simulation import family, past, truevalue
 from matcher.lab.simulation import report as reporting
 from matcher.lab.simulation import world as truth
 from matcher.lab.simulation.play import SHOWN, DatabaseNotEmpty, Progress, open_service, play
@@ -47,6 +48,14 @@ class SimulationConfig:
     exploration: float = 0.1
     database_url: str | None = None
     jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS
+    world: int | None = None  # a member of the family (``family.truth(seed, world)``), or research
+    past_referrals: int = 0  # imported before the play (``past``), as a clinic's history
+
+    def world_truth(self) -> truth.Truth:
+        """What this world holds true."""
+        if self.world is None:
+            return truth.RESEARCH
+        return family.truth(self.seed, self.world)
 
     def __post_init__(self) -> None:
         problems = []
@@ -61,6 +70,10 @@ class SimulationConfig:
         unknown = [code for code in self.jurisdictions if code not in REGIONS]
         if unknown or not self.jurisdictions:
             problems.append(f"jurisdictions must be among {', '.join(REGIONS)}")
+        if self.past_referrals < 0:
+            problems.append("past_referrals must be at least 0")
+        if self.world is not None and self.world < 0:
+            problems.append("world must be at least 0")
         if problems:
             raise ValueError("; ".join(problems) + ".")
 
@@ -92,17 +105,27 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
     ``DatabaseNotEmpty`` when ``database_url`` points at a database holding data.
     """
     timing: dict[str, float] = {}
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5)]
+    entropy = config.seed if config.world is None else [config.seed, config.world]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(entropy).spawn(5)]
+    world_truth = config.world_truth()
     directory_rng, clients_rng, choices_rng, policy_rng, evaluation_rng = streams
     with _timed(timing, "total"), _database(config.database_url) as db:
         with _timed(timing, "setup"):
             world = truth.World.build(
                 config.therapists,
                 jurisdictions=config.jurisdictions,
-                seed=config.seed,
+                seed=config.seed if config.world is None else config.seed * 1000 + config.world,
                 rng=directory_rng,
+                truth=world_truth,
             )
             service = open_service(db, world.profiles)
+            imported = (
+                past.import_past(
+                    service, world, config.past_referrals, np.random.default_rng([config.seed, 98])
+                )
+                if config.past_referrals
+                else 0
+            )
         with _timed(timing, "play"):
             counts = play(
                 service,
@@ -116,6 +139,13 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
             )
         with _timed(timing, "training"):
             candidate = _train(db, config, progress)
+        with _timed(timing, "off_policy"), db.session() as session:
+            learned_coef = model_versions.as_weight_set(candidate).vector()
+            true_value = truevalue.policy_value(
+                session, world, learned_coef, np.random.default_rng([config.seed, 99])
+            )
+        evaluation = candidate.evaluation or {}
+        off_policy = reporting.off_policy_check(evaluation.get("off_policy"), true_value)
         with _timed(timing, "evaluation"), db.session() as session:
             models = {
                 "default": model_versions.active_weights(session),
@@ -136,7 +166,7 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
                 for indexes in (listed, after_play)
             ]
     weights = reporting.weight_table(
-        models["default"], models["learned"], comparisons[0].oracle_weights
+        models["default"], models["learned"], comparisons[0].oracle_weights, world_truth
     )
     settings = asdict(config)
     settings["jurisdictions"] = list(config.jurisdictions)
@@ -149,8 +179,10 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
         weights=weights,
         rank_correlation=reporting.rank_correlation(weights),
         candidate=reporting.candidate_summary(candidate),
-        world=_world_summary(),
+        world=_world_summary(world_truth),
         timing=timing,
+        off_policy=off_policy,
+        imported=imported,
     )
 
 
@@ -180,19 +212,26 @@ def _train(db: Database, config: SimulationConfig, progress: Progress | None) ->
     return model
 
 
-def _world_summary() -> dict[str, object]:
+def _world_summary(world: truth.Truth) -> dict[str, object]:
     """The world's fixed figures, for the record."""
     return {
+        "name": world.name,
+        "effects_d": dict(world.effects),
+        "therapist_share": family.therapist_share(world),
+        "wai_shift": world.wai_shift,
+        "srs_centre": world.srs_centre,
+        "dropout_base": list(world.dropout_base),
+        "dropout_slope": world.dropout_slope,
+        "step": world.step,
+        "interaction_d": world.interaction,
         "alliance_sd": truth.ALLIANCE_SD,
         "base_alliance": truth.BASE_ALLIANCE,
-        "therapist_sd": truth.THERAPIST_SD,
+        "therapist_sd": world.therapist_sd,
         "client_sd": truth.CLIENT_SD,
         "session_sd": truth.SESSION_SD,
         "item_sd": truth.ITEM_SD,
-        "wai_thresholds": truth.WAI_THRESHOLDS.tolist(),
+        "wai_thresholds": world.thresholds().tolist(),
         "srs_share": truth.SRS_SHARE,
-        "dropout_base": list(truth.DROPOUT_BASE),
-        "dropout_slope": truth.DROPOUT_SLOPE,
         "capacity_range": list(truth.CAPACITY_RANGE),
         "shown": SHOWN,
     }

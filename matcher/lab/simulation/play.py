@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
-from matcher.lab.simulation.world import SIMULATED_NOW, Course, World, course, true_alliance
+from matcher.lab.simulation.world import SIMULATED_NOW, Course, World, course
 from matcher.schemas.intake import IntakeSchema
 from matcher.services import directory, recording, referrals
 from matcher.services import models as model_versions
@@ -148,8 +148,8 @@ def play(
         tally.explored += recorded.explored
         referral = _refer(db, match_id, [r.therapist_id for r in outcome.results], choices, tally)
         if referral is not None:
-            expected = true_alliance(client, world.therapists[referral.therapist_id])
-            _rate(db, referral.id, course(choices, client, expected), tally)
+            expected = world.alliance(client, referral.therapist_id)
+            _rate(db, referral.id, course(choices, client, expected, world.truth), tally)
         if progress is not None:
             progress("referrals", number, referrals)
     return _counts(referrals, tally)

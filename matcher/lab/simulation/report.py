@@ -28,9 +28,11 @@ from matcher.core.scoring import FEATURES, TherapistIndex, WeightSet, eligible_i
 from matcher.core.scoring.engine import scores, top
 from matcher.lab.simulation.play import PlayCounts
 from matcher.lab.simulation.world import (
+    RESEARCH,
     SIMULATED_NOW,
     TRUE_EFFECTS,
     SimClient,
+    Truth,
     World,
     feature_truth,
     true_alliance,
@@ -90,7 +92,7 @@ def _pools(
             skipped += 1
         else:
             people = [world.therapists[t] for t in ids]
-            truth = [true_alliance(client, t) - client.effect for t in people]
+            truth = [true_alliance(client, t, world.truth) - client.effect for t in people]
             pools.append(
                 _Pool(
                     values={
@@ -209,10 +211,13 @@ def compare(
 
 
 def weight_table(
-    default: WeightSet, learned: WeightSet, oracle: Mapping[str, float]
+    default: WeightSet,
+    learned: WeightSet,
+    oracle: Mapping[str, float],
+    world_truth: Truth = RESEARCH,
 ) -> dict[str, dict[str, float | None]]:
     """Per feature: the default, learned and oracle weights beside the largest true effect."""
-    truth = feature_truth()
+    truth = feature_truth(world_truth)
     rows: dict[str, dict[str, float | None]] = {
         name: {
             "default": float(default.weights[name]),
@@ -278,6 +283,10 @@ class SimulationReport:
     candidate: dict[str, Any]
     world: dict[str, Any]
     timing: dict[str, float]
+    # The candidate's off-policy estimates (its evaluation's ``off_policy``) against its true
+    # value over the logged clients (``truevalue``), and whether each interval covers it.
+    off_policy: dict[str, Any] | None = None
+    imported: int = 0  # past referrals imported before the play
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (tuples become lists)."""
@@ -291,7 +300,8 @@ class SimulationReport:
 
     def to_text(self) -> str:
         """A short human-readable report."""
-        return "\n".join([*_played(self), *_compared(self), *_weighed(self), *_timed(self)])
+        parts = [*_played(self), *_compared(self), *_weighed(self), *_estimated(self)]
+        return "\n".join([*parts, *_timed(self)])
 
 
 def _plain(value: Any) -> Any:
@@ -314,7 +324,11 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _played(r: SimulationReport) -> list[str]:
     c, cfg = r.counts, r.config
+    past = (
+        [f"Imported first: {r.imported:,} past referrals with their ratings"] if r.imported else []
+    )
     return [
+        *past,
         f"Simulation: {cfg['therapists']:,} therapists in {', '.join(cfg['jurisdictions'])}, "
         f"{cfg['referrals']:,} clients, seed {cfg['seed']}, exploration {cfg['exploration']:.2f}",
         f"Played: {c.clients:,} recorded matches ({c.explored:,} explored), "
@@ -388,13 +402,44 @@ def _weighed(r: SimulationReport) -> list[str]:
         lines.append(f"  {name:<33}{cells}")
     lines.append(
         "  (true: the largest true effect of a full match; alliance has none, therapist effects "
-        f"u_t have SD {r.world['therapist_sd']:.3f}: 5% of variance, Johns et al. 2019)"
+        f"u_t have SD {r.world['therapist_sd']:.3f}: "
+        f"{100 * float(r.world.get('therapist_share', 0.05)):.0f}% of variance)"
     )
     lines.append(
         f"Rank correlation (Spearman) of learned weights with true effects: "
         f"{_num(r.rank_correlation, 2)}; the features explain "
         f"{_pct(r.comparison.oracle_r2)} of the truth within clients (oracle R^2)"
     )
+    return lines
+
+
+def off_policy_check(estimate: dict[str, Any] | None, true_value: float) -> dict[str, Any]:
+    """Each estimator's candidate value and interval beside the true value: covered or not."""
+    rows = []
+    if estimate is not None:
+        for e in [estimate, *estimate.get("alternatives", [])]:
+            interval = e.get("candidate_interval")
+            covered = None if interval is None else bool(interval[0] <= true_value <= interval[1])
+            rows.append({**{k: v for k, v in e.items() if k != "alternatives"}, "covers": covered})
+    return {"true_value": true_value, "estimates": rows}
+
+
+def _estimated(r: SimulationReport) -> list[str]:
+    if r.off_policy is None:
+        return []
+    lines = [
+        "Off-policy value of the learned candidate (mean rated alliance 0..1 of its top k): "
+        f"true {_num(r.off_policy['true_value'])}"
+    ]
+    for e in r.off_policy["estimates"]:
+        interval = e["candidate_interval"]
+        span = "-" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
+        lines.append(
+            f"  {e['estimator']:<14} {_num(e['candidate'])} ({span}), active {_num(e['active'])}; "
+            f"{e['n']} explored referrals; covers the truth: {e['covers']}"
+        )
+    if not r.off_policy["estimates"]:
+        lines.append("  (too few explored referrals to estimate)")
     return lines
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from statistics import NormalDist
 from types import MappingProxyType
@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from matcher import vocabulary as vocab
 from matcher.lab.synthetic import REGIONS, Metro, Region, generate_profiles
@@ -143,12 +144,46 @@ TRUE_EFFECTS: Mapping[str, TrueEffect] = MappingProxyType(
 )  # fmt: skip
 
 
-def feature_truth() -> dict[str, float]:
+@dataclass(frozen=True)
+class Truth:
+    """What one world holds true: effect sizes (d), therapist share, ceiling, dropout, shapes.
+
+    The research world (``RESEARCH``) is the one described above; ``matcher.lab.simulation.
+    family`` draws others. ``step`` makes style and cultural competence all-or-nothing (only a
+    full match counts); ``interaction`` (d) is added when a client's first language and every
+    identity they give are both met by one therapist.
+    """
+
+    name: str = "research"
+    effects: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({k: e.d for k, e in TRUE_EFFECTS.items()})
+    )
+    therapist_sd: float = THERAPIST_SD
+    wai_shift: float = 0.0  # added to the WAI-SR item thresholds: below 0, more 5s (ceiling)
+    srs_centre: float = SRS_CENTRE
+    dropout_base: tuple[float, float] = DROPOUT_BASE
+    dropout_slope: float = DROPOUT_SLOPE
+    step: bool = False
+    interaction: float = 0.0
+
+    def size(self, name: str) -> float:
+        """One effect on the 0..1 alliance scale: d * ALLIANCE_SD."""
+        return float(self.effects.get(name, 0.0)) * ALLIANCE_SD
+
+    def thresholds(self) -> npt.NDArray[np.float64]:
+        """WAI-SR item thresholds of this world."""
+        return WAI_THRESHOLDS + self.wai_shift
+
+
+RESEARCH = Truth()
+
+
+def feature_truth(truth: Truth = RESEARCH) -> dict[str, float]:
     """Per model feature, its largest true effect of a full match (``alliance`` has none)."""
     out: dict[str, float] = {}
-    for effect in TRUE_EFFECTS.values():
+    for name, effect in TRUE_EFFECTS.items():
         if effect.feature is not None:
-            out[effect.feature] = max(out.get(effect.feature, 0.0), effect.size)
+            out[effect.feature] = max(out.get(effect.feature, 0.0), truth.size(name))
     return out
 
 
@@ -371,6 +406,8 @@ class SimTherapist:
     sliding: float | None
     style: Mapping[str, int]
     windows: tuple[tuple[int, int], ...]
+    gender: str | None = None
+    concerns: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, profile: Mapping[str, Any], effect: float) -> SimTherapist:
@@ -393,6 +430,8 @@ class SimTherapist:
             sliding=fee.get("sliding_scale_min"),
             style=dict(profile.get("style") or {}),
             windows=utc_windows(profile.get("availability") or (), profile.get("timezone")),
+            gender=profile.get("gender"),
+            concerns=frozenset(profile.get("concerns") or ()),
         )
 
 
@@ -438,10 +477,10 @@ class SimClient:
         )
 
 
-def match_effects(client: SimClient, t: SimTherapist) -> dict[str, float]:
+def match_effects(client: SimClient, t: SimTherapist, truth: Truth = RESEARCH) -> dict[str, float]:
     """The true effects that apply to one pair, on the 0..1 alliance scale (nonzero only)."""
     c = client.intake
-    size = {name: effect.size for name, effect in TRUE_EFFECTS.items()}
+    size = {name: truth.size(name) for name in TRUE_EFFECTS}
     out: dict[str, float] = {}
     modalities = c.get("modalities") or []
     if modalities and modalities[0] in t.modalities:
@@ -449,27 +488,42 @@ def match_effects(client: SimClient, t: SimTherapist) -> dict[str, float]:
     elif any(m in t.modalities for m in modalities[1:]):
         out["modality_other_choice"] = size["modality_other_choice"]
     languages = c.get("languages") or []
-    if languages and languages[0] != "en" and languages[0] in t.languages:
+    native = bool(languages and languages[0] != "en" and languages[0] in t.languages)
+    if native:
         name = "native_language" if client.limited_english else "language_preference"
         out[name] = size[name]
     identities = set(c.get("identities") or ())
     if identities:
         covered = len(identities & t.communities) / len(identities)
-        out["cultural_competence"] = size["cultural_competence"] * covered
+        out["cultural_competence"] = size["cultural_competence"] * _shaped(covered, truth)
         if c.get("wants_shared_identity"):
             shared = len(identities & t.identities) / len(identities)
             out["shared_identity_wanted"] = size["shared_identity_wanted"] * shared
+        if native and covered == 1.0 and truth.interaction:
+            out["language_and_identity"] = truth.interaction * ALLIANCE_SD
     if c.get("faith") is not None and c.get("faith") == t.faith:
         out["faith_accommodated"] = size["faith_accommodated"]
     style: Mapping[str, int] = c.get("style") or {}
     if style:
         near = sum(abs(v - t.style.get(k, 0)) <= 1 for k, v in style.items())
-        out["style_accommodated"] = size["style_accommodated"] * near / len(style)
+        out["style_accommodated"] = size["style_accommodated"] * _shaped(near / len(style), truth)
+    genders = c.get("therapist_genders") or []
+    if genders and t.gender in genders:
+        out["gender_match"] = size["gender_match"]
+    concerns = c.get("concerns") or []
+    if concerns:
+        fit = sum(k in t.concerns for k in concerns) / len(concerns)
+        out["specialty_fit"] = size["specialty_fit"] * fit
     if client.windows and overlap(client.windows, t.windows) >= 50:
         out["availability_fit"] = size["availability_fit"]
     out["affordable"] = size["affordable"] * _affordable(c, t)
     out["format_first_choice"] = size["format_first_choice"] * _format_fit(client, t)
     return {name: value for name, value in out.items() if value > 0}
+
+
+def _shaped(share: float, truth: Truth) -> float:
+    """A share met, as the truth counts it: in proportion, or (step worlds) only when full."""
+    return (1.0 if share >= 1.0 else 0.0) if truth.step else share
 
 
 def _affordable(c: Mapping[str, Any], t: SimTherapist) -> float:
@@ -494,9 +548,9 @@ def _format_fit(client: SimClient, t: SimTherapist) -> float:
     return min(1.0, max(0.0, (radius - km) / max(radius - 10.0, 1e-9)))
 
 
-def true_alliance(client: SimClient, therapist: SimTherapist) -> float:
+def true_alliance(client: SimClient, therapist: SimTherapist, truth: Truth = RESEARCH) -> float:
     """The pair's expected early alliance (no session noise) on the 0..1 WAI-SR scale."""
-    effects = sum(match_effects(client, therapist).values())
+    effects = sum(match_effects(client, therapist, truth).values())
     return BASE_ALLIANCE + client.effect + therapist.effect + effects
 
 
@@ -509,31 +563,37 @@ class Course:
     dropped_after: int | None
 
 
-def course(rng: np.random.Generator, client: SimClient, expected: float) -> Course:
+def course(
+    rng: np.random.Generator, client: SimClient, expected: float, truth: Truth = RESEARCH
+) -> Course:
     """Sessions 1..3: a latent alliance each session, rated, with early dropout after 1 or 2."""
     ratings: list[tuple[int, str, list[float]]] = []
     latents: list[float] = []
     for session in range(1, SESSIONS + 1):
         latent = expected + float(rng.normal(0.0, SESSION_SD))
         latents.append(latent)
-        ratings.append((session, client.instrument, rate_items(rng, client.instrument, latent)))
-        if session <= len(DROPOUT_BASE):
-            base = DROPOUT_BASE[session - 1]
+        items = rate_items(rng, client.instrument, latent, truth)
+        ratings.append((session, client.instrument, items))
+        if session <= len(truth.dropout_base):
+            base = truth.dropout_base[session - 1]
             z = (latent - ALLIANCE_CENTRE) / ALLIANCE_SD
-            logit = math.log(base / (1 - base)) + DROPOUT_SLOPE * z + client.dropout_propensity
+            logit = math.log(base / (1 - base)) + truth.dropout_slope * z
+            logit += client.dropout_propensity
             if rng.random() < 1.0 / (1.0 + math.exp(-logit)):
                 return Course(ratings, latents, session)
     return Course(ratings, latents, None)
 
 
-def rate_items(rng: np.random.Generator, instrument: str, latent: float) -> list[float]:
+def rate_items(
+    rng: np.random.Generator, instrument: str, latent: float, truth: Truth = RESEARCH
+) -> list[float]:
     """Item scores for one session's latent alliance: WAI-SR 12 x 1..5, or SRS 4 x 0..10."""
     if instrument == "srs":
         noisy = latent + rng.normal(0.0, SRS_ITEM_SD, 4) - ALLIANCE_CENTRE
-        marks = np.clip(10 * (SRS_CENTRE + SRS_SCALE * noisy), 0, 10)
+        marks = np.clip(10 * (truth.srs_centre + SRS_SCALE * noisy), 0, 10)
         return [round(float(m), 1) for m in marks.tolist()]
     items = latent + rng.normal(0.0, ITEM_SD, 12)
-    return [float(1 + k) for k in np.searchsorted(WAI_THRESHOLDS, items).tolist()]
+    return [float(1 + k) for k in np.searchsorted(truth.thresholds(), items).tolist()]
 
 
 @dataclass
@@ -543,17 +603,25 @@ class World:
     profiles: list[dict[str, Any]]
     therapists: dict[str, SimTherapist]
     regions: tuple[Region, ...]
+    truth: Truth = RESEARCH
     drawn: int = 0
+    clients: dict[str, SimClient] = field(default_factory=dict)  # every client drawn, by ref
 
     @classmethod
     def build(
-        cls, count: int, *, jurisdictions: Sequence[str], seed: int, rng: np.random.Generator
+        cls,
+        count: int,
+        *,
+        jurisdictions: Sequence[str],
+        seed: int,
+        rng: np.random.Generator,
+        truth: Truth = RESEARCH,
     ) -> World:
         """A ``matcher.lab.synthetic`` directory with raised capacity and hidden effects u_t."""
         profiles = generate_profiles(count, seed=seed, jurisdictions=jurisdictions)
         low, high = CAPACITY_RANGE
         slots = rng.integers(low, high + 1, len(profiles)).tolist()
-        effects = rng.normal(0.0, THERAPIST_SD, len(profiles)).tolist()
+        effects = rng.normal(0.0, truth.therapist_sd, len(profiles)).tolist()
         for profile, slot in zip(profiles, slots, strict=True):
             if profile["accepting_new_clients"]:
                 profile["capacity"] = slot
@@ -561,13 +629,13 @@ class World:
             p["id"]: SimTherapist.of(p, u) for p, u in zip(profiles, effects, strict=True)
         }
         regions = tuple(REGIONS[code] for code in dict.fromkeys(jurisdictions))
-        return cls(profiles=profiles, therapists=therapists, regions=regions)
+        return cls(profiles=profiles, therapists=therapists, regions=regions, truth=truth)
 
     def client(self, rng: np.random.Generator) -> SimClient:
         """A new client: a random subset of preferences, and hidden truths."""
         self.drawn += 1
         intake, limited = draw_intake(rng, self.regions)
-        return SimClient.of(
+        client = SimClient.of(
             f"sim-{self.drawn:06d}",
             intake,
             limited_english=limited,
@@ -575,3 +643,9 @@ class World:
             dropout_propensity=float(rng.normal(0.0, DROPOUT_PROPENSITY_SD)),
             instrument="srs" if rng.random() < SRS_SHARE else "wai-sr",
         )
+        self.clients[client.ref] = client
+        return client
+
+    def alliance(self, client: SimClient, therapist_id: str) -> float:
+        """The pair's expected early alliance in this world."""
+        return true_alliance(client, self.therapists[therapist_id], self.truth)

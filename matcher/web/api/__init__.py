@@ -17,6 +17,7 @@ from matcher.services.errors import Refused
 from matcher.web.api import (
     audits,
     clients,
+    history,
     instruments,
     match,
     models,
@@ -123,6 +124,7 @@ def init_api(app: Flask) -> MatcherApi:
         therapists,
         match,
         outcomes,
+        history,
         clients,
         instruments,
         models,

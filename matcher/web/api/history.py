@@ -1,0 +1,48 @@
+"""History import: past referrals with their ratings (scope ``outcomes``)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from matcher.schemas.common import ProblemSchema
+from matcher.schemas.outcomes import HistoryResultSchema
+from matcher.services import directory, history
+from matcher.web.api.auth import current_key
+from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.api.problems import PROBLEM_MIMETYPE
+from matcher.web.context import services
+
+blp = ApiBlueprint("history", __name__, url_prefix="/api/v1/history", description="Past referrals")
+
+
+@blp.route("/import")
+class HistoryImport(MethodView):
+    """Import past referrals."""
+
+    @blp.requires("outcomes")
+    @blp.response(200, HistoryResultSchema)
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        content_type=PROBLEM_MIMETYPE,
+        description="Nothing imported; `errors` names each bad record as `[index].field`",
+    )
+    def post(self) -> dict[str, int]:
+        """Import a JSON array or NDJSON of past referrals with ratings, all or nothing."""
+        settings = services().settings
+        request.max_content_length = settings.max_import_bytes
+        mimetype = request.mimetype
+        ndjson = mimetype in directory.NDJSON_TYPES
+        if not ndjson and mimetype != "application/json" and not mimetype.endswith("+json"):
+            abort(415, message="Send a JSON array (application/json) or NDJSON.")
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, message="The body is not UTF-8.")
+        records = history.validate_history(directory.parse_records(text, ndjson=ndjson))
+        with services().writing() as session:
+            return history.import_history(
+                session, records=records, matching=services().matching, key_id=current_key().id
+            )
