@@ -21,6 +21,8 @@ from matcher.schemas.intake import IntakeSchema, normalise
 from matcher.schemas.outcomes import HistoryRecordSchema, RatingRequestSchema
 from matcher.services.errors import Invalid
 from matcher.services.matching import MatchService
+from matcher.services.organisations import DEFAULT_ORGANISATION
+from matcher.services.recording import reduce_intake
 from matcher.services.referrals import new_id
 from matcher.storage import counters
 from matcher.storage.tables import AllianceRating, MatchRecord, Referral
@@ -80,6 +82,7 @@ def import_history(
     records: Sequence[dict[str, Any]],
     matching: MatchService,
     key_id: str,
+    organisation_id: str = DEFAULT_ORGANISATION,
 ) -> dict[str, int]:
     """Store validated records in the caller's transaction: {"referrals": n, "ratings": m}.
 
@@ -105,10 +108,11 @@ def import_history(
             key_id=key_id,
             client_ref=record["client_ref"],
             model_version=snap.weights.version,
-            intake=dict(record["intake"]),
+            intake=reduce_intake(intake),
             limit=0,
             eligible=0,
             exploration=False,
+            organisation_id=organisation_id,
         )
         session.add(match)
         session.flush()  # rows reference each other without ORM relationships: insert in order
@@ -124,6 +128,7 @@ def import_history(
             propensity=None,
             rank=None,
             imported=True,
+            organisation_id=organisation_id,
         )
         session.add(referral)
         session.flush()

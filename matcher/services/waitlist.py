@@ -27,6 +27,7 @@ from matcher.schemas.intake import normalise
 from matcher.services import recording, referrals
 from matcher.services.errors import Conflict, Invalid
 from matcher.services.matching import MatchService
+from matcher.services.organisations import DEFAULT_ORGANISATION
 from matcher.storage import outcomes as stored
 
 MAX_CLIENTS = 2000
@@ -218,6 +219,7 @@ def commit(
     explain: bool = False,
     expected: Mapping[str, str | None] | None = None,
     now: datetime | None = None,
+    organisation_id: str = DEFAULT_ORGANISATION,
 ) -> tuple[Proposal, dict[str, str]]:
     """Assign a waitlist and take the slots: (the proposal, referral id per placed client).
 
@@ -252,17 +254,27 @@ def commit(
             now=now,
             rematch_of=client.match_id,
             chosen=placement.therapist_id,
+            organisation_id=organisation_id,
         )
         referral = referrals.refer(
-            session, match_id=match_id, therapist_id=placement.therapist_id, key_id=key_id
+            session,
+            match_id=match_id,
+            therapist_id=placement.therapist_id,
+            key_id=key_id,
+            organisation_id=organisation_id,
         )
         made[placement.client_ref] = referral.id
     return proposal, made
 
 
-def waiting(session: Session, *, limit: int = MAX_CLIENTS) -> list[WaitingClient]:
-    """The clinic's recorded clients still waiting for a referral, longest waiting first."""
+def waiting(
+    session: Session, *, limit: int = MAX_CLIENTS, organisation_id: str | None = None
+) -> list[WaitingClient]:
+    """The clinic's recorded clients still waiting for a referral, longest waiting first
+    (within ``organisation_id``; None: every organisation's)."""
     return [
         WaitingClient(client_ref=ref, intake=intake, match_id=match_id, waiting_since=since)
-        for ref, match_id, since, intake in stored.waiting_clients(session, limit=limit)
+        for ref, match_id, since, intake in stored.waiting_clients(
+            session, limit=limit, organisation_id=organisation_id
+        )
     ]

@@ -172,7 +172,7 @@ def count_matches(session: Session, *, key_id: str | None = None) -> int:
 
 
 def waiting_clients(
-    session: Session, *, limit: int
+    session: Session, *, limit: int, organisation_id: str | None = None
 ) -> list[tuple[str, str, datetime, dict[str, Any]]]:
     """Clients whose recorded matches led to no referral yet, longest waiting first.
 
@@ -183,7 +183,7 @@ def waiting_clients(
         .join(Referral, col(Referral.match_id) == col(MatchRecord.id))
         .where(col(MatchRecord.client_ref).is_not(None))
     )
-    rows = session.execute(
+    query = (
         select(
             col(MatchRecord.client_ref),
             col(MatchRecord.id),
@@ -193,7 +193,10 @@ def waiting_clients(
         .where(col(MatchRecord.client_ref).is_not(None))
         .where(col(MatchRecord.client_ref).not_in(referred))
         .order_by(col(MatchRecord.created_at), col(MatchRecord.id))
-    ).all()
+    )
+    if organisation_id is not None:
+        query = query.where(col(MatchRecord.organisation_id) == organisation_id)
+    rows = session.execute(query).all()
     first: dict[str, tuple[str, datetime, dict[str, Any]]] = {}
     for ref, match_id, created, intake in rows:
         since = first[ref][1] if ref in first else created

@@ -44,5 +44,9 @@ class HistoryImport(MethodView):
         records = history.validate_history(directory.parse_records(text, ndjson=ndjson))
         with services().writing() as session:
             return history.import_history(
-                session, records=records, matching=services().matching, key_id=current_key().id
+                session,
+                records=records,
+                matching=services().matching,
+                key_id=current_key().id,
+                organisation_id=current_key().organisation_id,
             )

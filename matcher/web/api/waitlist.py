@@ -95,5 +95,6 @@ class Assign(MethodView):
                 clients=clients,
                 key_id=current_key().id,
                 explain=body["explain"],
+                organisation_id=current_key().organisation_id,
             )
         return document(proposal, made)

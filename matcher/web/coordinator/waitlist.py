@@ -40,7 +40,7 @@ def _file_report(errors: Mapping[str, list[str]], clients: Sequence[WaitingClien
 
 def _waiting() -> list[WaitingClient]:
     with services().reading() as session:
-        return waitlist.waiting(session)
+        return waitlist.waiting(session, organisation_id=current_user.reach)
 
 
 def _chosen(waiting: Sequence[WaitingClient], refs: Sequence[str]) -> list[WaitingClient]:
@@ -164,6 +164,7 @@ def commit_waitlist() -> ResponseReturnValue:
                 clients=clients,
                 key_id=current_user.ref,
                 explain=True,
+                organisation_id=current_user.organisation_id,
                 expected=expected if isinstance(expected, dict) else {},
             )
     except Conflict as refusal:
