@@ -75,7 +75,7 @@ def _serving(instance: Path, *args: str, **env: str) -> Iterator[tuple[str, Path
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a bound on start-up, generous for a busy machine
         while True:
             assert server.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()
