@@ -15,7 +15,7 @@ import click
 from tqdm import tqdm
 
 from matcher.app import create_app
-from matcher.config import Settings
+from matcher.config import Settings, share_metrics_through
 from matcher.lab.simulation.history import KEY_ID, play_history
 from matcher.services import clients, directory, organisations, training, users
 from matcher.services import models as model_versions
@@ -90,6 +90,14 @@ def serve_command(
     """Migrate the database, then serve with gunicorn."""
     metrics = metrics_folder()  # before the app is built: prometheus_client reads it once
     try:
+        _serve(host, port, workers, demo, demo_history)
+    finally:
+        shutil.rmtree(metrics, ignore_errors=True)
+        share_metrics_through(None)
+
+
+def _serve(host: str, port: int, workers: int | None, demo: bool, demo_history: bool) -> None:
+    try:
         app = create_app()
     except ValueError as err:  # a MATCHER_* setting that cannot be served as given
         raise click.ClickException(str(err)) from err
@@ -127,10 +135,7 @@ def serve_command(
     )
     click.echo(f"Serving on http://{host}:{port}/ (docs: http://{host}:{port}/api/v1/docs)")
     sys.stdout.flush()
-    try:
-        serve(app, host=host, port=port, workers=workers or default_workers())
-    finally:
-        shutil.rmtree(metrics, ignore_errors=True)
+    serve(app, host=host, port=port, workers=workers or default_workers())
 
 
 def _play_demo_history(matching: MatchService) -> None:

@@ -157,6 +157,9 @@ class Settings:
         }
 
 
-def share_metrics_through(folder: Path) -> None:
+def share_metrics_through(folder: Path | None) -> None:
     """Tell prometheus_client, before it is first imported, where every worker's metrics go."""
-    os.environ[METRICS_FOLDER] = str(folder)
+    if folder is None:
+        os.environ.pop(METRICS_FOLDER, None)
+    else:
+        os.environ[METRICS_FOLDER] = str(folder)

@@ -83,7 +83,7 @@ def test_log_lines_are_json_with_the_request_id_and_no_client_ref(
     records = [json.loads(line) for line in lines]
     request_lines = [r for r in records if r["message"] == "request"]
     assert request_lines and request_lines[-1]["request_id"] == "rid-1"
-    assert request_lines[-1]["route"] == "/api/v1/clients/<string:client_ref>"
+    assert request_lines[-1]["route"] == "/api/v1/clients/<id:client_ref>"
     assert request_lines[-1]["status"] == 204 and {"time", "level", "duration_ms"} <= set(
         request_lines[-1]
     )

@@ -114,7 +114,7 @@ def init_api(app: Flask) -> MatcherApi:
         },
     )
     api = MatcherApi(app, spec_kwargs={"marshmallow_plugin": DocumentPlugin()})
-    register_converter(app, api, "id", IdConverter, {"type": "string", "minLength": 1})
+    register_converter(app, api, "id", IdConverter, IdConverter.SCHEMA)
     register_converter(
         app, api, "therapist_id", therapists.TherapistIdConverter, therapists.PATH_ID
     )

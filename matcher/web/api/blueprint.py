@@ -26,6 +26,12 @@ class IdConverter(BaseConverter):
 
     regex = r"[^/]+"
     part_isolating = True
+    # As documented: no control characters (the edge refuses them with 422, naming the part).
+    SCHEMA: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "pattern": r"^[^\u0000-\u001F\u007F]+$",
+    }
 
 
 def register_converter(

@@ -12,7 +12,7 @@ from matcher.web.context import services
 blp = ApiBlueprint("clients", __name__, url_prefix="/api/v1/clients", description="Clients")
 
 
-@blp.route("/<string:client_ref>")
+@blp.route("/<id:client_ref>")
 class ClientByRef(MethodView):
     """One client, by the caller's pseudonymous reference."""
 
