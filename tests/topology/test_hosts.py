@@ -218,11 +218,6 @@ def test_a_key_revoked_on_one_host_is_refused_by_both(
 ) -> None:
     key_id, secret = _key(shared_db, "profiles")
     url = "/api/v1/therapists?page_size=1"
-    # Both hosts (every worker) have the key in their caches.
-    for _ in range(8):
-        for host in cluster.hosts:
-            assert requests.get(host.base + url, headers=_auth(secret), timeout=10).ok
-
     # An admin signed in through host A revokes it on the keys page; the session (signed with the
     # shared secret key) works on host B as well, which is what nginx's round robin needs.
     admin = _signed_in_admin(shared_db, cluster.a.base)
@@ -230,6 +225,10 @@ def test_a_key_revoked_on_one_host_is_refused_by_both(
     keys_page = admin.get(f"{cluster.a.base}/admin/keys", timeout=10)
     token = CSRF.search(keys_page.text)
     assert keys_page.status_code == 200 and token
+    # Just before, both hosts (every worker) have the key in their caches.
+    for _ in range(8):
+        for host in cluster.hosts:
+            assert requests.get(host.base + url, headers=_auth(secret), timeout=10).ok
     revoked = admin.post(
         f"{cluster.a.base}/admin/keys/{key_id}/revoke",
         data={"csrf_token": token.group(1)},
