@@ -31,7 +31,7 @@ def _sign_in_codes(app: Flask, forwarded_for: list[str]) -> list[int]:
 def test_one_trusted_proxy_counts_each_client(
     settings: Settings, make_app: Callable[..., Flask]
 ) -> None:
-    app = make_app(dataclasses.replace(settings, proxies=1, login_rate_limit="2 per minute"))
+    app = make_app(dataclasses.replace(settings, proxies=1, login_rate_limit="2 per hour"))
     # The proxy appends the address it saw to whatever the client sent; only that one counts.
     guesser = ["203.0.113.5", "203.0.113.5", "198.51.100.1, 203.0.113.5"]
     assert _sign_in_codes(app, guesser) == [400, 400, 429]
@@ -41,7 +41,7 @@ def test_one_trusted_proxy_counts_each_client(
 def test_without_proxies_forwarded_addresses_are_ignored(
     settings: Settings, make_app: Callable[..., Flask]
 ) -> None:
-    app = make_app(dataclasses.replace(settings, login_rate_limit="2 per minute"))
+    app = make_app(dataclasses.replace(settings, login_rate_limit="2 per hour"))
     codes = _sign_in_codes(app, ["203.0.113.5", "203.0.113.6", "203.0.113.7"])
     assert codes == [400, 400, 429]
 

@@ -297,6 +297,9 @@ def running(root: Path, database_url: str, redis_url: str) -> Iterator[Cluster]:
         MATCHER_REDIS_URL=redis_url,
         MATCHER_SECRET_KEY=secret_key,
         MATCHER_PROXIES="1",  # nginx: the clients' addresses are the ones it forwards
+        # Limits are sliding-window counters: over an hour, the test's bursts never straddle a
+        # window's edge (where a per-minute count would let a few more through).
+        MATCHER_LOGIN_RATE_LIMIT="10 per hour",
     )
     a = Host("a", free_port(), root / "instance-a", env)
     b = Host("b", free_port(), root / "instance-b", env)
