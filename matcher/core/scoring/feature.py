@@ -78,13 +78,24 @@ def per_row(one: ExplainOne) -> Explain:
     return explain
 
 
+@dataclass(frozen=True)
+class Positive:
+    """A hard filter that any non-zero value of the feature satisfies.
+
+    The filter computes the feature's values, so screening keeps them for scoring
+    (``compute``) rather than computing them twice.
+    """
+
+    compute: Compute
+
+    def __call__(self, index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+        """Whether each of ``rows`` has a non-zero value."""
+        return np.asarray(self.compute(index, q, rows, now) > 0, np.bool_)
+
+
 def positive(compute: Compute) -> Test:
     """A hard filter that any non-zero value of the feature satisfies."""
-
-    def test(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
-        return np.asarray(compute(index, q, rows, now) > 0, np.bool_)
-
-    return test
+    return Positive(compute)
 
 
 def rank_discount(i: int) -> float:
@@ -97,6 +108,14 @@ def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
     out = np.zeros(size)
     for i, hit in enumerate(hits):
         out = np.maximum(out, rank_discount(i) * hit)
+    return out
+
+
+def first_hit(hits: Sequence[Bools], size: int) -> Floats:
+    """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall)."""
+    out = np.zeros(size)
+    for i in reversed(range(len(hits))):
+        out = np.where(hits[i], rank_discount(i), out)
     return out
 
 
@@ -115,6 +134,9 @@ class Feature:
     always_filter: bool = False  # the hard filter applies whenever the preference is given
     caveats: Callable[[ClientQuery], list[str]] | None = None  # how an intake was read, said
     columns: tuple[Column, ...] = ()  # the profile data the index keeps for this feature
+    # Costly per row (distances, week bitsets, several columns): a top-k match computes it only
+    # for the therapists the cheap features leave able to reach the top (engine.match).
+    costly: bool = False
 
     def gave(self, q: ClientQuery) -> bool:
         """Whether the client stated this preference (always, for a non-preference)."""

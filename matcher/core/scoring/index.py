@@ -119,6 +119,8 @@ class TherapistIndex:
     tables: Mapping[str, CodeTable]  # by table name
     rows: Mapping[str, int]
     postings: Mapping[str, Rows]  # jurisdiction -> rows licensed there, ascending
+    # jurisdiction -> rows licensed there that are accepting with capacity left, ascending
+    open_postings: Mapping[str, Rows]
     columns: Mapping[str, Array]  # by column name (ALL_COLUMNS)
     alliance: Floats  # early-alliance records, set from ratings (PRIOR_ALLIANCE without)
 
@@ -163,18 +165,23 @@ class TherapistIndex:
                 columns[name] = np.asfortranarray(array)
         # Jurisdiction is the first filter and removes most of the directory, so each
         # jurisdiction keeps its row list and a match never scans the whole directory.
-        postings = {}
+        # The capacity filter comes next and depends on nothing in the intake, so each
+        # jurisdiction also keeps the rows that pass it: a match starts from those.
+        postings, open_postings = {}, {}
         licensed = columns["licensed"]
+        is_open = columns["accepting"] & (columns["capacity"] > 0)
         for code, position in tables["jurisdictions"].position.items():
             word, bit = position // 64, np.uint64(1 << (position % 64))
             found = np.flatnonzero(licensed[:, word] & bit)
             if len(found):
-                found.flags.writeable = False
-                postings[code] = found
+                taking = found[is_open[found]]
+                found.flags.writeable = taking.flags.writeable = False
+                postings[code], open_postings[code] = found, taking
         return cls(
             tables=MappingProxyType(dict(tables)),
             rows=rows,
             postings=MappingProxyType(postings),
+            open_postings=MappingProxyType(open_postings),
             columns=MappingProxyType(columns),
             alliance=alliance,
         )
@@ -226,6 +233,10 @@ class TherapistIndex:
         """Rows licensed in a jurisdiction, ascending."""
         return self.postings.get(jurisdiction or "", _NO_ROWS)
 
+    def open_in(self, jurisdiction: str | None) -> Rows:
+        """Rows licensed in a jurisdiction, accepting new clients with capacity left, ascending."""
+        return self.open_postings.get(jurisdiction or "", _NO_ROWS)
+
     def has(self, column: str, code: str | None, rows: Rows) -> Bools:
         """Whether each of ``rows`` lists ``code`` in a code-set column."""
         hit = self.table(column).bit(code)
@@ -233,6 +244,22 @@ class TherapistIndex:
             return np.zeros(len(rows), dtype=np.bool_)
         bits: Bits = self.columns[column]
         return np.asarray((bits[:, hit[0]].take(rows) & hit[1]) != 0, np.bool_)
+
+    def has_each(self, column: str, codes: Sequence[str], rows: Rows) -> list[Bools]:
+        """``has`` for each of ``codes`` in turn, reading each bitset word of ``rows`` once."""
+        table, bits = self.table(column), self.columns[column]
+        words: dict[int, Bits] = {}
+        out = []
+        for code in codes:
+            hit = table.bit(code)
+            if hit is None:
+                out.append(np.zeros(len(rows), dtype=np.bool_))
+                continue
+            word = words.get(hit[0])
+            if word is None:
+                word = words[hit[0]] = bits[:, hit[0]].take(rows)
+            out.append(np.asarray((word & hit[1]) != 0, np.bool_))
+        return out
 
     def count(self, column: str, codes: Iterable[str], rows: Rows) -> npt.NDArray[np.intp]:
         """How many of ``codes`` each of ``rows`` lists in a code-set column."""

@@ -43,8 +43,8 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     """sum_i d_i * [lists concern i] / sum_i d_i."""
     hits = np.zeros(len(rows))
     total = 0.0
-    for i, concern in enumerate(q.concerns):
-        hits = hits + rank_discount(i) * index.has("concerns", concern, rows)
+    for i, listed in enumerate(index.has_each("concerns", q.concerns, rows)):
+        hits = hits + rank_discount(i) * listed
         total += rank_discount(i)
     return hits / total if q.concerns else hits
 

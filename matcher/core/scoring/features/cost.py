@@ -107,4 +107,5 @@ FEATURE = Feature(
     intake_fields=("max_fee", "insurance"),
     must_have=positive(compute),
     columns=(FEE, SLIDING, CURRENCY, INSURANCE),
+    costly=True,
 )

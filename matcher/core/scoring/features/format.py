@@ -136,4 +136,5 @@ FEATURE = Feature(
     always_filter=True,
     caveats=caveats,
     columns=(FORMATS, LATITUDE, LONGITUDE),
+    costly=True,
 )

@@ -16,7 +16,7 @@ from matcher.core.scoring.feature import (
     Feature,
     Said,
     Shown,
-    best_ranked,
+    first_hit,
     fit,
     gap,
     per_row,
@@ -39,7 +39,7 @@ def label(code: str) -> str:
 
 def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [speaks language i]."""
-    return best_ranked((index.has("languages", code, rows) for code in q.languages), len(rows))
+    return first_hit(index.has_each("languages", q.languages, rows), len(rows))
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
