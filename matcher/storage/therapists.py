@@ -98,9 +98,11 @@ def upsert(
 def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
     """Every matchable therapist's profile (for building the matching index)."""
     rows = session.execute(
-        select(col(Therapist.profile), col(Therapist.capacity)).where(
-            col(Therapist.active).is_(True)
-        )
+        select(col(Therapist.profile), col(Therapist.capacity))
+        .where(col(Therapist.active).is_(True))
+        # Streamed in batches (a server-side cursor on PostgreSQL): the index build reads a
+        # large directory without holding every profile at once.
+        .execution_options(yield_per=5_000)
     )
     return (dict(profile, capacity=capacity) for profile, capacity in rows)
 

@@ -99,6 +99,36 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Profiles encoded at a time when building: bounds the profile objects a build holds at once.
+BUILD_CHUNK = 20_000
+
+
+def _batches(profiles: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Profile]]:
+    """The profiles in lists of at most ``size``."""
+    batch: list[Profile] = []
+    for profile in profiles:
+        batch.append(profile)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch or size <= 0:
+        yield batch
+
+
+def _concatenate(
+    parts: list[dict[str, Array]], tables: Mapping[str, CodeTable]
+) -> dict[str, Array]:
+    """Chunks' columns as one array each, earlier chunks widened to the final tables."""
+    if not parts:
+        parts = [encode([], ALL_COLUMNS, tables)[0]]
+    if len(parts) == 1:
+        return {c.name: c.widen(parts[0][c.name], tables) for c in ALL_COLUMNS}
+    out = {}
+    for c in ALL_COLUMNS:
+        out[c.name] = np.concatenate([c.widen(part.pop(c.name), tables) for part in parts])
+    return out
+
+
 def _alliance_array(
     rows: Mapping[str, int], count: int, alliance: Mapping[str, float] | None
 ) -> Floats:
@@ -143,15 +173,37 @@ class TherapistIndex:
 
     @classmethod
     def build(
-        cls, profiles: Iterable[Mapping[str, Any]], *, alliance: Mapping[str, float] | None = None
+        cls,
+        profiles: Iterable[Mapping[str, Any]],
+        *,
+        alliance: Mapping[str, float] | None = None,
+        chunk: int = BUILD_CHUNK,
     ) -> TherapistIndex:
-        """Encode profiles once (a repeated id: the last one wins)."""
-        latest = {str(p["id"]): p for p in profiles}
+        """Encode profiles once (a repeated id: the last one wins).
+
+        Profiles are read ``chunk`` at a time and each chunk is encoded into arrays before the
+        next is read, so a build from a stream (database rows, a generator) never holds more
+        than one chunk of profile objects.
+        """
+        parts: list[dict[str, Array]] = []
+        tables = seed_tables(ALL_COLUMNS)
         with _gc_paused():
-            columns, tables = encode(
-                [latest[k] for k in sorted(latest)], ALL_COLUMNS, seed_tables(ALL_COLUMNS)
-            )
-        index = cls._assemble(tables, columns, np.full(len(latest), PRIOR_ALLIANCE))
+            for batch in _batches(profiles, chunk):
+                encoded, tables = encode(batch, ALL_COLUMNS, tables)
+                parts.append(encoded)
+                del batch, encoded
+        columns = _concatenate(parts, tables)
+        del parts
+        ids = columns["ids"]
+        order = np.argsort(ids, kind="stable")
+        # A repeated id: keep its last occurrence (the stable sort keeps arrival order).
+        last = np.ones(len(order), dtype=np.bool_)
+        if len(order) > 1:
+            last[:-1] = ids[order[:-1]] != ids[order[1:]]
+        order = order[last]
+        if not (len(order) == len(ids) and np.array_equal(order, np.arange(len(ids)))):
+            columns = {name: array[order] for name, array in columns.items()}
+        index = cls._assemble(tables, columns, np.full(len(order), PRIOR_ALLIANCE))
         return index.with_alliance(alliance) if alliance else index
 
     @classmethod
