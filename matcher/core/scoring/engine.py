@@ -100,19 +100,29 @@ class Evaluation:
         """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
         rows = self.screening.rows[positions]
         reasons = self.reasons(positions)
-        w = self.weights.vector()
+        values = self.values[positions]
+        contributions = (values * self.weights.vector()).tolist()
         return [
             Result(
                 rank=rank,
-                therapist_id=str(self.index.ids[row]),
-                name=str(self.index.names[row]),
-                score=float(self.score[pos]),
-                contributions=dict(zip(FEATURES, (w * self.values[pos]).tolist(), strict=True)),
-                features=dict(zip(FEATURES, self.values[pos].tolist(), strict=True)),
-                reasons=[reason.text for reason in reasons[rank - 1]],
+                therapist_id=therapist_id,
+                name=name,
+                score=score,
+                contributions=dict(zip(FEATURES, contributed, strict=True)),
+                features=dict(zip(FEATURES, valued, strict=True)),
+                reasons=[reason.text for reason in said],
             )
-            for rank, (pos, row) in enumerate(
-                zip(positions.tolist(), rows.tolist(), strict=True), 1
+            for rank, (therapist_id, name, score, contributed, valued, said) in enumerate(
+                zip(
+                    self.index.ids[rows].tolist(),
+                    self.index.names[rows].tolist(),
+                    self.score[positions].tolist(),
+                    contributions,
+                    values.tolist(),
+                    reasons,
+                    strict=True,
+                ),
+                1,
             )
         ]
 

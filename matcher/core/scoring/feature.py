@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from matcher.core.scoring.columns import Bools, Column, Floats, Rows
 from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.week import words_mask
 
 if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
     from matcher.core.scoring.index import TherapistIndex
@@ -61,6 +62,18 @@ class Shown:
     query: ClientQuery
     rows: Rows
     now: datetime
+    # (column, row) -> that row's code set as one Python int, read once for every sentence.
+    _masks: dict[tuple[str, int], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def lists(self, column: str, row: int, code: str) -> bool:
+        """Whether a shown therapist lists ``code`` in a code-set column (``index.lists``)."""
+        position = self.index.table(column).position.get(code)
+        if position is None:
+            return False
+        mask = self._masks.get((column, row))
+        if mask is None:
+            mask = self._masks[column, row] = words_mask(self.index.column(column)[row])
+        return bool(mask >> position & 1)
 
 
 # Sentences for each shown row, given the feature's values for them.

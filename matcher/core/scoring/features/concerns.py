@@ -51,7 +51,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The concerns the therapist works with, and the ones they do not list."""
-    listed = [shown.index.lists("concerns", row, c) for c in shown.query.concerns]
+    listed = [shown.lists("concerns", row, c) for c in shown.query.concerns]
     found = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if ok]
     missing = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if not ok]
     said = [fit(f"Works with {listing(found)}")] if found else []

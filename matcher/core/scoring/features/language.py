@@ -45,7 +45,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The best-ranked language spoken; the first choice named when it is not."""
     wanted = shown.query.languages
-    spoken = [code for code in wanted if shown.index.lists("languages", row, code)]
+    spoken = [code for code in wanted if shown.lists("languages", row, code)]
     if not spoken:
         return (gap(f"Does not speak {listing([label(c) for c in wanted], 'or')}"),)
     said = [fit(f"Speaks {label(spoken[0])}")]

@@ -48,7 +48,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The best-ranked modality offered, or the ones the client asked for."""
     wanted = shown.query.modalities
-    offered = [i for i, code in enumerate(wanted) if shown.index.lists("modalities", row, code)]
+    offered = [i for i, code in enumerate(wanted) if shown.lists("modalities", row, code)]
     if offered:
         first = offered[0]
         return (fit(f"Offers {label(wanted[first])}, {choice(first, len(wanted))}"),)
