@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import threading
@@ -142,4 +143,9 @@ def metrics_folder() -> Path:
 def serve(app: Flask, *, host: str, port: int, workers: int) -> None:
     """Run gunicorn in the foreground until it is stopped."""
     settings: Settings = app.config["MATCHER_SETTINGS"]
+    # What the master built (the app, the matching index) is shared with the workers page by
+    # page until written. The cyclic collector writes to every object it scans, so move the
+    # master's objects out of its reach: the workers keep sharing them (PSS, bench/README.md).
+    gc.collect()
+    gc.freeze()
     Server(app, gunicorn_options(host, port, workers, settings)).run()

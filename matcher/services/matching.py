@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import threading
 import time
@@ -39,6 +41,15 @@ TOP_EXPOSURE = 5
 
 WeightSource = Callable[[Session], WeightSet]
 AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
+
+
+def release_freed_memory() -> None:
+    """Hand the heap the build freed back to the system (glibc keeps it otherwise)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def default_weights(_session: Session) -> WeightSet:
@@ -127,7 +138,8 @@ class MatchService:
         with self.db.session() as session:
             directory = revisions.get(counters.DIRECTORY, 0)
             if current is None:
-                index = TherapistIndex.build(list(stored.active_profiles(session)))
+                # Streamed: the build holds one chunk of profile objects at a time.
+                index = TherapistIndex.build(stored.active_profiles(session))
                 changed = len(index)
             else:
                 index, changed = current.index, 0
@@ -153,6 +165,8 @@ class MatchService:
                     records = self._alliance_source(session, weights)
                     index = index.with_alliance(records)
                     rated = frozenset(records)
+        if current is None:
+            release_freed_memory()
         log.info(
             "matching index refreshed: %d therapists, %d changed, model v%d, %.0f ms",
             len(index),

@@ -164,7 +164,11 @@ def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
             col(Therapist.profile),
             col(Therapist.capacity),
             col(Therapist.accepting_confirmed_at),
-        ).where(col(Therapist.active).is_(True))
+        )
+        .where(col(Therapist.active).is_(True))
+        # Streamed in batches (a server-side cursor on PostgreSQL): the index build reads a
+        # large directory without holding every profile at once.
+        .execution_options(yield_per=5_000)
     )
     return (
         dict(profile, capacity=capacity, accepting_confirmed_at=confirmed)

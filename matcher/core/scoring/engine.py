@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from matcher.core.scoring.features import FEATURES, feature_matrix
+from matcher.core.scoring.features import FEATURES, REGISTRY, feature_column, feature_matrix
 from matcher.core.scoring.filters import Screening, screen
 from matcher.core.scoring.index import Floats, Rows, TherapistIndex
 from matcher.core.scoring.query import ClientQuery
@@ -101,19 +101,29 @@ class Evaluation:
         """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
         rows = self.screening.rows[positions]
         reasons = self.reasons(positions)
-        w = self.weights.vector()
+        values = self.values[positions]
+        contributions = (values * self.weights.vector()).tolist()
         return [
             Result(
                 rank=rank,
-                therapist_id=str(self.index.ids[row]),
-                name=str(self.index.names[row]),
-                score=float(self.score[pos]),
-                contributions=dict(zip(FEATURES, (w * self.values[pos]).tolist(), strict=True)),
-                features=dict(zip(FEATURES, self.values[pos].tolist(), strict=True)),
-                reasons=[reason.text for reason in reasons[rank - 1]],
+                therapist_id=therapist_id,
+                name=name,
+                score=score,
+                contributions=dict(zip(FEATURES, contributed, strict=True)),
+                features=dict(zip(FEATURES, valued, strict=True)),
+                reasons=[reason.text for reason in said],
             )
-            for rank, (pos, row) in enumerate(
-                zip(positions.tolist(), rows.tolist(), strict=True), 1
+            for rank, (therapist_id, name, score, contributed, valued, said) in enumerate(
+                zip(
+                    self.index.ids[rows].tolist(),
+                    self.index.names[rows].tolist(),
+                    self.score[positions].tolist(),
+                    contributions,
+                    values.tolist(),
+                    reasons,
+                    strict=True,
+                ),
+                1,
             )
         ]
 
@@ -140,7 +150,7 @@ def evaluate(
     when = _instant(now)
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
-    values = feature_matrix(index, q, screening.rows, when)
+    values = feature_matrix(index, q, screening.rows, when, screening.known)
     return Evaluation(index, q, when, weights, screening, values, scores(values, weights))
 
 
@@ -152,9 +162,75 @@ def match(
     limit: int = 10,
     now: datetime | None = None,
 ) -> MatchOutcome:
-    """Rank the therapists who pass every hard filter for this intake."""
-    evaluation = evaluate(index, intake, weights, limit=limit, now=now)
-    return evaluation.outcome(top(evaluation.score, limit))
+    """Rank the therapists who pass every hard filter for this intake.
+
+    The same ranking as ``evaluate`` then ``top``, with less work: the costly features are
+    computed only for the therapists who can still reach the top ``limit`` (``contenders``).
+    """
+    when = _instant(now)
+    q = ClientQuery.from_intake(intake)
+    screening = screen(index, q, when, limit=limit)
+    positions, values = contenders(index, q, screening, weights, when, limit)
+    narrowed = replace(screening, rows=screening.rows[positions], known={})
+    evaluation = Evaluation(index, q, when, weights, narrowed, values, scores(values, weights))
+    return replace(evaluation.outcome(top(evaluation.score, limit)), eligible=len(screening.rows))
+
+
+# Slack on the bounds: partial sums taken in another order may differ by a few ulps.
+_SLACK = 1e-9
+
+
+def contenders(
+    index: TherapistIndex,
+    q: ClientQuery,
+    screening: Screening,
+    weights: WeightSet,
+    when: datetime,
+    limit: int,
+) -> tuple[Rows, Floats]:
+    """The eligible positions that can still make the top ``limit``, with their feature rows.
+
+    The score is ``intercept + sum_k w_k f_k`` with every f_k in [0, 1] and w_k >= 0, so a
+    therapist's score lies between its partial sum over the features computed so far and that
+    plus the weights of the features still to compute. Cheap features are computed for every
+    eligible therapist; then each costly feature, heaviest first, only for those whose upper
+    bound still reaches the ``limit``-th best lower bound. Nobody dropped can reach the top,
+    ties included, so the ranking is exactly the one every eligible therapist scored gives.
+    """
+    rows, known = screening.rows, screening.known
+    w = weights.vector()
+    columns: list[Floats | float] = [0.0] * len(REGISTRY)
+    pending: list[int] = []
+    for k, feature in enumerate(REGISTRY):
+        if feature.costly and feature.name not in known and feature.gave(q):
+            pending.append(k)
+        else:
+            columns[k] = feature_column(index, q, rows, when, feature, known)
+    pending.sort(key=lambda k: -w[k])
+    positions: Rows = np.arange(len(rows))
+    if pending and 0 < limit < len(rows):
+        lower = np.full(len(rows), weights.intercept)
+        for k, column in enumerate(columns):
+            if w[k] and not isinstance(column, float):  # a float is a 0 for everyone
+                lower += w[k] * column
+        remaining = float(sum(w[k] for k in pending))
+        for k in pending:
+            if len(positions) > limit:
+                kth = -np.partition(-lower, limit - 1)[limit - 1]
+                alive = np.flatnonzero(lower + (remaining + _SLACK) >= kth - _SLACK)
+                if len(alive) < len(positions):
+                    positions, lower = positions[alive], lower[alive]
+                    columns = [c if isinstance(c, float) else c[alive] for c in columns]
+            columns[k] = REGISTRY[k].compute(index, q, rows[positions], when)
+            lower += w[k] * columns[k]
+            remaining -= w[k]
+    else:
+        for k in pending:
+            columns[k] = REGISTRY[k].compute(index, q, rows, when)
+    values = np.empty((len(positions), len(REGISTRY)), order="F")
+    for k, column in enumerate(columns):
+        values[:, k] = column
+    return positions, values
 
 
 def feature_values(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from matcher.core.scoring.columns import Bools, Column, Floats, Rows
 from matcher.core.scoring.query import ClientQuery
+from matcher.core.scoring.week import words_mask
 
 if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
     from matcher.core.scoring.index import TherapistIndex
@@ -61,6 +62,18 @@ class Shown:
     query: ClientQuery
     rows: Rows
     now: datetime
+    # (column, row) -> that row's code set as one Python int, read once for every sentence.
+    _masks: dict[tuple[str, int], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def lists(self, column: str, row: int, code: str) -> bool:
+        """Whether a shown therapist lists ``code`` in a code-set column (``index.lists``)."""
+        position = self.index.table(column).position.get(code)
+        if position is None:
+            return False
+        mask = self._masks.get((column, row))
+        if mask is None:
+            mask = self._masks[column, row] = words_mask(self.index.column(column)[row])
+        return bool(mask >> position & 1)
 
 
 # Sentences for each shown row, given the feature's values for them.
@@ -78,13 +91,24 @@ def per_row(one: ExplainOne) -> Explain:
     return explain
 
 
+@dataclass(frozen=True)
+class Positive:
+    """A hard filter that any non-zero value of the feature satisfies.
+
+    The filter computes the feature's values, so screening keeps them for scoring
+    (``compute``) rather than computing them twice.
+    """
+
+    compute: Compute
+
+    def __call__(self, index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+        """Whether each of ``rows`` has a non-zero value."""
+        return np.asarray(self.compute(index, q, rows, now) > 0, np.bool_)
+
+
 def positive(compute: Compute) -> Test:
     """A hard filter that any non-zero value of the feature satisfies."""
-
-    def test(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
-        return np.asarray(compute(index, q, rows, now) > 0, np.bool_)
-
-    return test
+    return Positive(compute)
 
 
 def rank_discount(i: int) -> float:
@@ -97,6 +121,14 @@ def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
     out = np.zeros(size)
     for i, hit in enumerate(hits):
         out = np.maximum(out, rank_discount(i) * hit)
+    return out
+
+
+def first_hit(hits: Sequence[Bools], size: int) -> Floats:
+    """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall)."""
+    out = np.zeros(size)
+    for i in reversed(range(len(hits))):
+        out = np.where(hits[i], rank_discount(i), out)
     return out
 
 
@@ -115,6 +147,9 @@ class Feature:
     always_filter: bool = False  # the hard filter applies whenever the preference is given
     caveats: Callable[[ClientQuery], list[str]] | None = None  # how an intake was read, said
     columns: tuple[Column, ...] = ()  # the profile data the index keeps for this feature
+    # Costly per row (distances, week bitsets, several columns): a top-k match computes it only
+    # for the therapists the cheap features leave able to reach the top (engine.match).
+    costly: bool = False
 
     def gave(self, q: ClientQuery) -> bool:
         """Whether the client stated this preference (always, for a non-preference)."""

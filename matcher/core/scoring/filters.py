@@ -10,14 +10,15 @@ nothing, and the match says so in its warnings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
-from matcher.core.scoring.feature import Test
+from matcher.core.scoring.feature import Positive, Test
 from matcher.core.scoring.features import REGISTRY, Feature
-from matcher.core.scoring.index import Rows, TherapistIndex
+from matcher.core.scoring.index import Floats, Rows, TherapistIndex
 from matcher.core.scoring.query import ClientQuery
 
 FIXED_FILTERS: tuple[str, ...] = ("jurisdiction", "capacity", "age_group", "excluded")
@@ -38,6 +39,8 @@ class Screening:
     excluded: dict[str, int]
     relaxations: list[dict[str, int | str]]
     warnings: list[str]  # how the intake was read, where that differs from what it said
+    # Feature values the filters computed anyway (feature name -> values aligned with rows).
+    known: Mapping[str, Floats] = field(default_factory=dict)
 
 
 def active_relaxable(q: ClientQuery) -> tuple[tuple[str, Test], ...]:
@@ -66,10 +69,11 @@ def _fixed(index: TherapistIndex, q: ClientQuery) -> tuple[Rows, dict[str, int]]
     """Rows passing the fixed filters, and how many each removed."""
     counts: dict[str, int] = {}
     # Jurisdiction first (it removes the most), straight from the index's per-jurisdiction rows.
-    rows = index.licensed_in(q.jurisdiction)
-    counts["jurisdiction"] = len(index) - len(rows)
-    keep = index.column("accepting").take(rows) & (index.column("capacity").take(rows) > 0)
-    counts["capacity"], rows = len(rows) - int(keep.sum()), rows[keep]
+    licensed = len(index.licensed_in(q.jurisdiction))
+    counts["jurisdiction"] = len(index) - licensed
+    # Capacity next: the index keeps each jurisdiction's open rows.
+    rows = index.open_in(q.jurisdiction)
+    counts["capacity"] = licensed - len(rows)
     if q.age_group is not None:
         keep = index.has("populations", q.age_group, rows)
         counts["age_group"], rows = len(rows) - int(keep.sum()), rows[keep]
@@ -85,13 +89,19 @@ def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int =
     rows, counts = _fixed(index, q)
     active = active_relaxable(q)
     passes = np.ones((len(active), len(rows)), dtype=np.bool_)
-    for i, (_, test) in enumerate(active):
-        passes[i] = test(index, q, rows, now)
+    computed: dict[str, Floats] = {}
+    for i, (name, test) in enumerate(active):
+        if isinstance(test, Positive):  # the filter is the feature's value: keep it for scoring
+            computed[name] = test.compute(index, q, rows, now)
+            passes[i] = computed[name] > 0
+        else:
+            passes[i] = test(index, q, rows, now)
     alive = np.ones(len(rows), dtype=np.bool_)
     for i, (name, _) in enumerate(active):
         counts[name] = int((alive & ~passes[i]).sum())
         alive &= passes[i]
     eligible = rows[alive]
+    known = {name: values[alive] for name, values in computed.items()}
     relaxations: list[dict[str, int | str]] = []
     if len(eligible) < limit:
         # A therapist failing exactly one filter comes back when that filter is dropped.
@@ -103,5 +113,9 @@ def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int =
         relaxations = [{"drop": name, "adds": n} for name, n in ranked]
     excluded = {name: counts[name] for name in FILTER_ORDER if counts.get(name)}
     return Screening(
-        rows=eligible, excluded=excluded, relaxations=relaxations, warnings=warnings(q)
+        rows=eligible,
+        excluded=excluded,
+        relaxations=relaxations,
+        warnings=warnings(q),
+        known=known,
     )

@@ -107,6 +107,36 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Profiles encoded at a time when building: bounds the profile objects a build holds at once.
+BUILD_CHUNK = 20_000
+
+
+def _batches(profiles: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Profile]]:
+    """The profiles in lists of at most ``size``."""
+    batch: list[Profile] = []
+    for profile in profiles:
+        batch.append(profile)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch or size <= 0:
+        yield batch
+
+
+def _concatenate(
+    parts: list[dict[str, Array]], tables: Mapping[str, CodeTable]
+) -> dict[str, Array]:
+    """Chunks' columns as one array each, earlier chunks widened to the final tables."""
+    if not parts:
+        parts = [encode([], ALL_COLUMNS, tables)[0]]
+    if len(parts) == 1:
+        return {c.name: c.widen(parts[0][c.name], tables) for c in ALL_COLUMNS}
+    out = {}
+    for c in ALL_COLUMNS:
+        out[c.name] = np.concatenate([c.widen(part.pop(c.name), tables) for part in parts])
+    return out
+
+
 def _alliance_array(
     rows: Mapping[str, int], count: int, alliance: Mapping[str, float] | None
 ) -> Floats:
@@ -127,6 +157,8 @@ class TherapistIndex:
     tables: Mapping[str, CodeTable]  # by table name
     rows: Mapping[str, int]
     postings: Mapping[str, Rows]  # jurisdiction -> rows licensed there, ascending
+    # jurisdiction -> rows licensed there that are accepting with capacity left, ascending
+    open_postings: Mapping[str, Rows]
     columns: Mapping[str, Array]  # by column name (ALL_COLUMNS)
     alliance: Floats  # early-alliance records, set from ratings (PRIOR_ALLIANCE without)
 
@@ -149,15 +181,37 @@ class TherapistIndex:
 
     @classmethod
     def build(
-        cls, profiles: Iterable[Mapping[str, Any]], *, alliance: Mapping[str, float] | None = None
+        cls,
+        profiles: Iterable[Mapping[str, Any]],
+        *,
+        alliance: Mapping[str, float] | None = None,
+        chunk: int = BUILD_CHUNK,
     ) -> TherapistIndex:
-        """Encode profiles once (a repeated id: the last one wins)."""
-        latest = {str(p["id"]): p for p in profiles}
+        """Encode profiles once (a repeated id: the last one wins).
+
+        Profiles are read ``chunk`` at a time and each chunk is encoded into arrays before the
+        next is read, so a build from a stream (database rows, a generator) never holds more
+        than one chunk of profile objects.
+        """
+        parts: list[dict[str, Array]] = []
+        tables = seed_tables(ALL_COLUMNS)
         with _gc_paused():
-            columns, tables = encode(
-                [latest[k] for k in sorted(latest)], ALL_COLUMNS, seed_tables(ALL_COLUMNS)
-            )
-        index = cls._assemble(tables, columns, np.full(len(latest), PRIOR_ALLIANCE))
+            for batch in _batches(profiles, chunk):
+                encoded, tables = encode(batch, ALL_COLUMNS, tables)
+                parts.append(encoded)
+                del batch, encoded
+        columns = _concatenate(parts, tables)
+        del parts
+        ids = columns["ids"]
+        order = np.argsort(ids, kind="stable")
+        # A repeated id: keep its last occurrence (the stable sort keeps arrival order).
+        last = np.ones(len(order), dtype=np.bool_)
+        if len(order) > 1:
+            last[:-1] = ids[order[:-1]] != ids[order[1:]]
+        order = order[last]
+        if not (len(order) == len(ids) and np.array_equal(order, np.arange(len(ids)))):
+            columns = {name: array[order] for name, array in columns.items()}
+        index = cls._assemble(tables, columns, np.full(len(order), PRIOR_ALLIANCE))
         return index.with_alliance(alliance) if alliance else index
 
     @classmethod
@@ -171,18 +225,23 @@ class TherapistIndex:
                 columns[name] = np.asfortranarray(array)
         # Jurisdiction is the first filter and removes most of the directory, so each
         # jurisdiction keeps its row list and a match never scans the whole directory.
-        postings = {}
+        # The capacity filter comes next and depends on nothing in the intake, so each
+        # jurisdiction also keeps the rows that pass it: a match starts from those.
+        postings, open_postings = {}, {}
         licensed = columns["licensed"]
+        is_open = columns["accepting"] & (columns["capacity"] > 0)
         for code, position in tables["jurisdictions"].position.items():
             word, bit = position // 64, np.uint64(1 << (position % 64))
             found = np.flatnonzero(licensed[:, word] & bit)
             if len(found):
-                found.flags.writeable = False
-                postings[code] = found
+                taking = found[is_open[found]]
+                found.flags.writeable = taking.flags.writeable = False
+                postings[code], open_postings[code] = found, taking
         return cls(
             tables=MappingProxyType(dict(tables)),
             rows=rows,
             postings=MappingProxyType(postings),
+            open_postings=MappingProxyType(open_postings),
             columns=MappingProxyType(columns),
             alliance=alliance,
         )
@@ -234,6 +293,10 @@ class TherapistIndex:
         """Rows licensed in a jurisdiction, ascending."""
         return self.postings.get(jurisdiction or "", _NO_ROWS)
 
+    def open_in(self, jurisdiction: str | None) -> Rows:
+        """Rows licensed in a jurisdiction, accepting new clients with capacity left, ascending."""
+        return self.open_postings.get(jurisdiction or "", _NO_ROWS)
+
     def has(self, column: str, code: str | None, rows: Rows) -> Bools:
         """Whether each of ``rows`` lists ``code`` in a code-set column."""
         hit = self.table(column).bit(code)
@@ -241,6 +304,22 @@ class TherapistIndex:
             return np.zeros(len(rows), dtype=np.bool_)
         bits: Bits = self.columns[column]
         return np.asarray((bits[:, hit[0]].take(rows) & hit[1]) != 0, np.bool_)
+
+    def has_each(self, column: str, codes: Sequence[str], rows: Rows) -> list[Bools]:
+        """``has`` for each of ``codes`` in turn, reading each bitset word of ``rows`` once."""
+        table, bits = self.table(column), self.columns[column]
+        words: dict[int, Bits] = {}
+        out = []
+        for code in codes:
+            hit = table.bit(code)
+            if hit is None:
+                out.append(np.zeros(len(rows), dtype=np.bool_))
+                continue
+            word = words.get(hit[0])
+            if word is None:
+                word = words[hit[0]] = bits[:, hit[0]].take(rows)
+            out.append(np.asarray((word & hit[1]) != 0, np.bool_))
+        return out
 
     def count(self, column: str, codes: Iterable[str], rows: Rows) -> npt.NDArray[np.intp]:
         """How many of ``codes`` each of ``rows`` lists in a code-set column."""

@@ -222,3 +222,27 @@ def test_an_empty_index_matches_nobody() -> None:
 def test_memory_is_reported() -> None:
     index = TherapistIndex.build([make_profile(f"t-{i}") for i in range(10)])
     assert 0 < index.nbytes() < 10 * 1000
+
+
+def test_a_build_read_in_chunks_equals_one_read_at_once() -> None:
+    rng = random.Random(9)
+    plans = [f"plan_{i}" for i in range(80)]  # later chunks push the table past one word
+    profiles = [
+        make_profile(
+            f"t-{rng.randrange(40)}",  # repeats across chunks: the last one wins
+            insurance=rng.sample(plans[: 10 + 7 * i // 5], 2),
+            capacity=rng.randint(0, 2),
+        )
+        for i in range(60)
+    ]
+    whole = TherapistIndex.build(profiles, chunk=1_000)
+    streamed = TherapistIndex.build(iter(profiles), chunk=7)
+    assert streamed.ids.tolist() == whole.ids.tolist()
+    assert streamed.tables == whole.tables
+    for name, array in whole.columns.items():
+        assert np.array_equal(streamed.columns[name], array, equal_nan=array.dtype.kind == "f")
+    assert streamed.open_in("US-CA").tolist() == whole.open_in("US-CA").tolist()
+    last = {p["id"]: p for p in profiles}
+    for therapist_id, p in last.items():
+        row = whole.rows[therapist_id]
+        assert whole.has("insurance", p["insurance"][0], np.array([row])).tolist() == [True]

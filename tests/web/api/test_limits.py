@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -13,6 +14,7 @@ from matcher.config import Settings
 from matcher.services.errors import Invalid
 from matcher.services.keys import create_key, list_keys
 from matcher.storage.database import Database
+from matcher.web.api.limits import SweptMemoryStorage
 
 REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -153,3 +155,22 @@ def test_redis_unreachable_is_logged_and_limits_hold_in_memory(
     assert guessed == [401, 401, 429]
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("unreachable" in message for message in warnings), warnings
+
+
+def test_the_in_process_limit_counts_without_a_thread_per_request(
+    settings: Settings, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(replace(settings, rate_limit="5 per minute"))
+    limiter = next(iter(app.extensions["limiter"]))
+    storage = limiter.storage
+    assert isinstance(storage, SweptMemoryStorage)
+    with app.extensions["matcher"].db.transaction() as session:
+        _, secret = create_key(session, name="t", scopes=["profiles"])
+    client, headers = app.test_client(), {"Authorization": f"Bearer {secret}"}
+    first_timer = storage.timer  # the stock storage replaces it with a new thread as it runs out
+    statuses = []
+    for _ in range(6):
+        statuses.append(client.get("/api/v1/therapists", headers=headers).status_code)
+        time.sleep(0.02)  # longer than the stock storage's 10 ms timer
+    assert statuses == [200] * 5 + [429]
+    assert storage.timer is first_timer

@@ -79,12 +79,38 @@ MUST_HAVE_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType(
 COLUMNS: tuple[Column, ...] = tuple({c.name: c for f in REGISTRY for c in f.columns}.values())
 
 
-def feature_matrix(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
-    """An (len(rows), len(FEATURES)) array of feature values in FEATURES order."""
-    out = np.empty((len(rows), len(REGISTRY)), order="F")  # filled and read by column
+def feature_matrix(
+    index: TherapistIndex,
+    q: ClientQuery,
+    rows: Rows,
+    now: datetime,
+    known: Mapping[str, Floats] | None = None,
+) -> Floats:
+    """An (len(rows), len(FEATURES)) array of feature values in FEATURES order.
+
+    ``known`` holds values already computed for these rows (by the hard filters); a preference
+    the client did not give is 0 for everyone and is not computed.
+    """
+    out = np.zeros((len(rows), len(REGISTRY)), order="F")  # filled and read by column
     for k, feature in enumerate(REGISTRY):
-        out[:, k] = feature.compute(index, q, rows, now)
+        out[:, k] = feature_column(index, q, rows, now, feature, known)
     return out
+
+
+def feature_column(
+    index: TherapistIndex,
+    q: ClientQuery,
+    rows: Rows,
+    now: datetime,
+    feature: Feature,
+    known: Mapping[str, Floats] | None = None,
+) -> Floats | float:
+    """One feature's values for ``rows``: known, 0 when not given, else computed."""
+    if known is not None and feature.name in known:
+        return known[feature.name]
+    if not feature.gave(q):
+        return 0.0
+    return feature.compute(index, q, rows, now)
 
 
 __all__ = [
@@ -95,5 +121,6 @@ __all__ = [
     "MUST_HAVE_SOURCES",
     "REGISTRY",
     "Feature",
+    "feature_column",
     "feature_matrix",
 ]

@@ -127,4 +127,5 @@ FEATURE = Feature(
     intake_fields=("availability",),
     must_have=must_have,
     columns=(WINDOWS, ZONE),
+    costly=True,
 )

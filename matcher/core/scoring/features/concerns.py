@@ -43,15 +43,15 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     """sum_i d_i * [lists concern i] / sum_i d_i."""
     hits = np.zeros(len(rows))
     total = 0.0
-    for i, concern in enumerate(q.concerns):
-        hits = hits + rank_discount(i) * index.has("concerns", concern, rows)
+    for i, listed in enumerate(index.has_each("concerns", q.concerns, rows)):
+        hits = hits + rank_discount(i) * listed
         total += rank_discount(i)
     return hits / total if q.concerns else hits
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The concerns the therapist works with, and the ones they do not list."""
-    listed = [shown.index.lists("concerns", row, c) for c in shown.query.concerns]
+    listed = [shown.lists("concerns", row, c) for c in shown.query.concerns]
     found = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if ok]
     missing = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if not ok]
     said = [fit(f"Works with {listing(found)}")] if found else []

@@ -90,7 +90,7 @@ def _fee(shown: Shown, row: int, max_fee: float) -> Said:
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """Insurance accepted, or the fee against the limit; an insurance not taken is a gap."""
     q = shown.query
-    if q.insurance is not None and shown.index.lists("insurance", row, q.insurance):
+    if q.insurance is not None and shown.lists("insurance", row, q.insurance):
         return (fit(f"Accepts {plan(q.insurance)}"),)
     said = [_fee(shown, row, q.max_fee)] if q.max_fee is not None else []
     if q.insurance is not None:
@@ -107,4 +107,5 @@ FEATURE = Feature(
     intake_fields=("max_fee", "insurance"),
     must_have=positive(compute),
     columns=(FEE, SLIDING, CURRENCY, INSURANCE),
+    costly=True,
 )

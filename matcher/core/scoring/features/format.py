@@ -106,7 +106,7 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     for i, row in enumerate(rows.tolist()):
         best, chosen = 0.0, -1
         for position, code in enumerate(q.formats):
-            value = place[i] if code == "in_person" else float(index.lists("formats", row, code))
+            value = place[i] if code == "in_person" else float(shown.lists("formats", row, code))
             if rank_discount(position) * value > best:
                 best, chosen = rank_discount(position) * value, position
         if chosen < 0:
@@ -136,4 +136,5 @@ FEATURE = Feature(
     always_filter=True,
     caveats=caveats,
     columns=(FORMATS, LATITUDE, LONGITUDE),
+    costly=True,
 )

@@ -17,7 +17,7 @@ from matcher.core.scoring.feature import (
     Feature,
     Said,
     Shown,
-    best_ranked,
+    first_hit,
     fit,
     gap,
     per_row,
@@ -37,7 +37,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     """max_i d_i * [therapist's gender is the client's i-th choice]."""
     positions = index.table("gender").position
     genders = index.column("gender").take(rows)
-    return best_ranked((genders == positions.get(g, -2) for g in q.genders), len(rows))
+    return first_hit([genders == positions.get(g, -2) for g in q.genders], len(rows))
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:

@@ -77,9 +77,9 @@ def must_have(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """Shared communities, communities known, and the ones with no listed experience."""
-    q, index = shown.query, shown.index
-    shared = [c for c in q.identities if index.lists("identities", row, c)]
-    known = [c for c in q.identities if c not in shared and index.lists("competent", row, c)]
+    q = shown.query
+    shared = [c for c in q.identities if shown.lists("identities", row, c)]
+    known = [c for c in q.identities if c not in shared and shown.lists("competent", row, c)]
     unknown = [c for c in q.identities if c not in shared and c not in known]
     said = []
     if shared:

@@ -16,7 +16,7 @@ from matcher.core.scoring.feature import (
     Feature,
     Said,
     Shown,
-    best_ranked,
+    first_hit,
     fit,
     gap,
     per_row,
@@ -39,13 +39,13 @@ def label(code: str) -> str:
 
 def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [speaks language i]."""
-    return best_ranked((index.has("languages", code, rows) for code in q.languages), len(rows))
+    return first_hit(index.has_each("languages", q.languages, rows), len(rows))
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The best-ranked language spoken; the first choice named when it is not."""
     wanted = shown.query.languages
-    spoken = [code for code in wanted if shown.index.lists("languages", row, code)]
+    spoken = [code for code in wanted if shown.lists("languages", row, code)]
     if not spoken:
         return (gap(f"Does not speak {listing([label(c) for c in wanted], 'or')}"),)
     said = [fit(f"Speaks {label(spoken[0])}")]

@@ -16,7 +16,7 @@ from matcher.core.scoring.feature import (
     Feature,
     Said,
     Shown,
-    best_ranked,
+    first_hit,
     fit,
     gap,
     per_row,
@@ -42,13 +42,13 @@ def label(code: str) -> str:
 
 def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [offers the client's i-th modality]."""
-    return best_ranked((index.has("modalities", m, rows) for m in q.modalities), len(rows))
+    return first_hit(index.has_each("modalities", q.modalities, rows), len(rows))
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The best-ranked modality offered, or the ones the client asked for."""
     wanted = shown.query.modalities
-    offered = [i for i, code in enumerate(wanted) if shown.index.lists("modalities", row, code)]
+    offered = [i for i, code in enumerate(wanted) if shown.lists("modalities", row, code)]
     if offered:
         first = offered[0]
         return (fit(f"Offers {label(wanted[first])}, {choice(first, len(wanted))}"),)

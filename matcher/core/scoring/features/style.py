@@ -55,4 +55,5 @@ FEATURE = Feature(
     given=lambda q: bool(q.style),
     intake_fields=("style",),
     columns=(STYLE,),
+    costly=True,
 )
