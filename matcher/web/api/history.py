@@ -17,11 +17,44 @@ from matcher.web.context import services
 blp = ApiBlueprint("history", __name__, url_prefix="/api/v1/history", description="Past referrals")
 
 
+_RATING = {
+    "type": "object",
+    "required": ["instrument", "session", "items"],
+    "properties": {
+        "instrument": {"type": "string", "enum": ["wai-sr", "srs"]},
+        "session": {"type": "integer", "minimum": 1, "maximum": 3},
+        "items": {"type": "array", "items": {"type": "number"}},
+    },
+}
+_RECORD = {
+    "type": "object",
+    "required": ["client_ref", "intake", "therapist_id", "referred_at", "ratings"],
+    "properties": {
+        "client_ref": {"type": "string", "minLength": 1, "maxLength": 128},
+        "intake": {"type": "object", "description": "An intake, as for a match"},
+        "therapist_id": {"type": "string"},
+        "referred_at": {"type": "string", "format": "date-time"},
+        "ratings": {"type": "array", "minItems": 1, "maxItems": 6, "items": _RATING},
+    },
+}
+_BODY = {
+    "required": True,
+    "description": (
+        "A JSON array of at least one past referral, or NDJSON (one per line) with "
+        "Content-Type: application/x-ndjson. All or nothing."
+    ),
+    "content": {
+        "application/json": {"schema": {"type": "array", "minItems": 1, "items": _RECORD}},
+    },
+}
+
+
 @blp.route("/import")
 class HistoryImport(MethodView):
     """Import past referrals."""
 
     @blp.requires("outcomes")
+    @blp.doc(requestBody=_BODY)
     @blp.response(200, HistoryResultSchema)
     @blp.alt_response(
         422,
