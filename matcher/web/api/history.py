@@ -17,24 +17,28 @@ from matcher.web.context import services
 blp = ApiBlueprint("history", __name__, url_prefix="/api/v1/history", description="Past referrals")
 
 
-_RATING = {
-    "type": "object",
-    "required": ["instrument", "session", "items"],
-    "properties": {
-        "instrument": {"type": "string", "enum": ["wai-sr", "srs"]},
-        "session": {"type": "integer", "minimum": 1, "maximum": 3},
-        "items": {"type": "array", "items": {"type": "number"}},
-    },
-}
 _RECORD = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["client_ref", "intake", "therapist_id", "referred_at", "ratings"],
     "properties": {
-        "client_ref": {"type": "string", "minLength": 1, "maxLength": 128},
-        "intake": {"type": "object", "description": "An intake, as for a match"},
-        "therapist_id": {"type": "string"},
+        "client_ref": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": "^[^\\u0000]*$",
+            "description": "An opaque caller reference; store nothing that names a person",
+        },
+        "intake": {"$ref": "#/components/schemas/Intake"},
+        "therapist_id": {"type": "string", "description": "A therapist in the directory"},
         "referred_at": {"type": "string", "format": "date-time"},
-        "ratings": {"type": "array", "minItems": 1, "maxItems": 6, "items": _RATING},
+        "ratings": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 6,
+            "description": "At most one rating per instrument and session",
+            "items": {"$ref": "#/components/schemas/RatingRequest"},
+        },
     },
 }
 _BODY = {

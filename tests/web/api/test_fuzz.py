@@ -63,7 +63,8 @@ DRAFT4_SUPPLEMENTAL_FORMATS["time-zone"] = lambda name: vocab.zone_named(name) i
 REFERRALS = "POST /api/v1/referrals"
 ALLIANCE = "POST /api/v1/referrals/{referral_id}/alliance"
 TRAIN = "POST /api/v1/models/train"
-NEEDS_RATINGS = {REFERRALS, ALLIANCE, TRAIN}
+HISTORY = "POST /api/v1/history/import"
+NEEDS_RATINGS = {REFERRALS, ALLIANCE, TRAIN, HISTORY}
 
 
 def _load(app: Flask, key: str = "") -> schemathesis.BaseSchema:
@@ -173,6 +174,17 @@ def keep_stated_rules(case: schemathesis.Case, stored: Stored | None) -> schemat
         body["therapist_id"] = stored.eligible[len(body["therapist_id"]) % len(stored.eligible)]
     elif label == ALLIANCE and stored is not None:
         case.path_parameters["referral_id"] = stored.referral_id
+    elif label == HISTORY and stored is not None:
+        for record in body:
+            # "A therapist in the directory"; "at most one rating per instrument and session"
+            record["therapist_id"] = stored.eligible[
+                len(record["client_ref"]) % len(stored.eligible)
+            ]
+            _in_order(record["intake"])
+            once: dict[tuple[str, int], Any] = {}
+            for rating in record["ratings"]:
+                once.setdefault((rating["instrument"], rating["session"]), rating)
+            record["ratings"] = list(once.values())
     return case
 
 
