@@ -94,7 +94,11 @@ def _served_by(cluster: Cluster, response: requests.Response) -> str:
 
 def _new_profile(template: dict[str, Any], therapist_id: str, **changes: Any) -> dict[str, Any]:
     """A writable profile from one read back from the API."""
-    profile = {k: v for k, v in template.items() if k not in ("active", "created_at", "updated_at")}
+    profile = {
+        k: v
+        for k, v in template.items()
+        if k not in ("active", "created_at", "updated_at", "accepting_confirmed_at")
+    }
     profile.update(id=therapist_id, name=f"Topology {therapist_id}", **changes)
     return profile
 
