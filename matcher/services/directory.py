@@ -27,7 +27,7 @@ CHUNK_BYTES = 1 << 20
 _LINE = re.compile(rb"[^\s][^\n]*")
 _BOM = b"\xef\xbb\xbf"
 
-__all__ = ["NDJSON_TYPES", "ImportLimits", "Therapist", "TherapistFilter", "Unreadable"]
+__all__ = ["NDJSON_TYPES", "ImportLimits", "Report", "Therapist", "TherapistFilter", "Unreadable"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def parse_records(text: str, *, ndjson: bool) -> list[Any]:
     return json_array(text)
 
 
-class _Report:
+class Report:
     """Problems found so far: the first ``cap`` listed, every one counted."""
 
     def __init__(self, cap: int) -> None:
@@ -148,7 +148,7 @@ def validate_records(
 ) -> list[dict[str, Any]]:
     """Validate every record (at most ``limits.max_records``); refuse naming the bad ones."""
     profiles: list[dict[str, Any]] = []
-    invalid, unreadable = _Report(limits.max_errors), _Report(limits.max_errors)
+    invalid, unreadable = Report(limits.max_errors), Report(limits.max_errors)
     first_seen: dict[str, int] = {}
     count = 0
     for index, record in enumerate(records):

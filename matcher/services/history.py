@@ -8,7 +8,7 @@ features computed now from its intake and the therapist's current profile. It is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -19,7 +19,8 @@ from matcher.core.scoring import FEATURES, feature_values
 from matcher.schemas.fields import field_path, flatten_errors, invalid_text
 from matcher.schemas.intake import IntakeSchema, normalise
 from matcher.schemas.outcomes import HistoryRecordSchema, RatingRequestSchema
-from matcher.services.errors import Invalid
+from matcher.services.directory import ImportLimits, Report, Unreadable
+from matcher.services.errors import Invalid, Malformed
 from matcher.services.matching import MatchService
 from matcher.services.organisations import DEFAULT_ORGANISATION
 from matcher.services.recording import reduce_intake
@@ -29,23 +30,39 @@ from matcher.storage.tables import AllianceRating, MatchRecord, Referral
 
 __all__ = ["import_history", "validate_history"]
 
+# No record limit (the command line); refusals list the first 100 problems.
+UNBOUNDED = ImportLimits()
 
-def validate_history(records: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validate every record; refuse (Invalid) naming each bad record and field."""
-    if not records:
-        raise Invalid("Nothing to import.", {"body": ["No referrals given."]})
+
+def validate_history(
+    records: Iterable[Any], *, limits: ImportLimits = UNBOUNDED
+) -> list[dict[str, Any]]:
+    """Validate every record (at most ``limits.max_records``), as the profile import does:
+    refuse naming each bad record and field, the first ``limits.max_errors`` listed."""
     loader, intakes, ratings = HistoryRecordSchema(), IntakeSchema(), RatingRequestSchema()
     out: list[dict[str, Any]] = []
-    errors: dict[str, list[str]] = {}
+    invalid, unreadable = Report(limits.max_errors), Report(limits.max_errors)
+    count = 0
     for index, record in enumerate(records):
-        unreadable = invalid_text(record, [index])
-        if unreadable is not None:
-            errors[unreadable] = ["Not valid Unicode (unpaired surrogate)."]
+        if limits.max_records is not None and index >= limits.max_records:
+            raise Invalid(
+                f"More than {limits.max_records} referrals in one import; nothing imported. "
+                "Send them in several imports.",
+                {"body": [f"At most {limits.max_records} referrals per import."]},
+            )
+        count += 1
+        if isinstance(record, Unreadable):
+            unreadable.add({f"line {record.line}": [record.message]})
             continue
+        unusable = invalid_text(record, [index])
+        if unusable is not None:
+            invalid.add({unusable: ["Not valid Unicode (unpaired surrogate)."]})
+            continue
+        errors: dict[str, list[str]] = {}
         try:
             row = loader.load(record)
         except ValidationError as err:
-            errors.update(flatten_errors(err.messages, [index]))
+            invalid.add(flatten_errors(err.messages, [index]))
             continue
         found = _load(intakes, row["intake"], [index, "intake"], errors)
         loaded = [
@@ -53,14 +70,24 @@ def validate_history(records: Sequence[Any]) -> list[dict[str, Any]]:
             for number, rating in enumerate(row["ratings"])
         ]
         if found is None or any(r is None for r in loaded):
+            invalid.add(errors)
             continue
         row["intake"], row["ratings"] = found, loaded
         sessions = [(r["instrument"], r["session"]) for r in row["ratings"]]
         if len(set(sessions)) != len(sessions):
             errors[field_path([index, "ratings"])] = ["One rating per instrument and session."]
-        out.append(row)
-    if errors:
-        raise Invalid(f"{len(errors)} fields are invalid; nothing imported.", errors)
+        if errors:
+            invalid.add(errors)
+        elif not (invalid.items or unreadable.items):
+            out.append(row)  # kept only while the import can still succeed
+    if unreadable.items:
+        summary = f"{unreadable.items} NDJSON lines are not JSON; nothing imported."
+        raise Malformed(unreadable.detail(summary), unreadable.errors)
+    if invalid.items:
+        summary = f"{invalid.items} of {count} records are invalid; nothing imported."
+        raise Invalid(invalid.detail(summary), invalid.errors)
+    if not count:
+        raise Invalid("Nothing to import.", {"body": ["No referrals given."]})
     return out
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
@@ -69,16 +72,22 @@ class HistoryImport(MethodView):
     def post(self) -> dict[str, int]:
         """Import a JSON array or NDJSON of past referrals with ratings, all or nothing."""
         settings = services().settings
-        request.max_content_length = settings.max_import_bytes
         mimetype = request.mimetype
         ndjson = mimetype in directory.NDJSON_TYPES
         if not ndjson and mimetype != "application/json" and not mimetype.endswith("+json"):
             abort(415, message="Send a JSON array (application/json) or NDJSON.")
-        try:
-            text = request.get_data(cache=False).decode("utf-8")
-        except UnicodeDecodeError:
-            abort(400, message="The body is not UTF-8.")
-        records = history.validate_history(directory.parse_records(text, ndjson=ndjson))
+        # Bounded as the profile import is: a body limit per format, NDJSON read as it streams,
+        # a record limit and a capped report.
+        request.max_content_length = (
+            settings.max_import_bytes if ndjson else settings.max_import_json_bytes
+        )
+        limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
+        records: Iterable[Any] = (
+            directory.ndjson_records(directory.read_chunks(request.stream))
+            if ndjson
+            else directory.json_array(request.get_data(cache=False))
+        )
+        records = history.validate_history(records, limits=limits)
         with services().writing() as session:
             return history.import_history(
                 session,

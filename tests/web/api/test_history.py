@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from matcher.config import Settings
 from matcher.storage.database import Database
 from matcher.storage.tables import AllianceRating, Referral
 
@@ -94,4 +97,35 @@ def test_text_that_cannot_be_stored_is_refused_by_field(
     )
     assert response.status_code == 422
     assert "[0].client_ref" in response.get_json()["errors"]
+    assert _counts(db) == (0, 0)
+
+
+def test_history_import_is_bounded_like_the_profile_import(
+    settings: Settings,
+    make_app: Callable[..., Flask],
+    admin: Headers,
+    db: Database,
+    make_profile: Callable[..., dict[str, Any]],
+) -> None:
+    bounded = make_app(replace(settings, max_import_records=3, max_import_errors=2))
+    client = bounded.test_client()
+    assert client.put(
+        "/api/v1/therapists/t-000123", json=make_profile(), headers=admin
+    ).status_code in (200, 201)
+    four = [_record(client_ref=f"past-{i}") for i in range(4)]
+    refused = client.post("/api/v1/history/import", json=four, headers=admin)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {"body": ["At most 3 referrals per import."]}
+    bad = [_record(client_ref=f"past-{i}", referred_at="yesterday") for i in range(3)]
+    capped = client.post("/api/v1/history/import", json=bad, headers=admin).get_json()
+    assert len(capped["errors"]) == 2
+    assert "The first 2 of 3 problems are listed." in capped["detail"]
+    lines = f"{json.dumps(_record())}\n{{not json\n"
+    broken = client.post(
+        "/api/v1/history/import",
+        data=lines,
+        headers={**admin, "Content-Type": "application/x-ndjson"},
+    )
+    assert broken.status_code == 400, broken.get_json()
+    assert broken.get_json()["errors"] == {"line 2": [broken.get_json()["errors"]["line 2"][0]]}
     assert _counts(db) == (0, 0)
