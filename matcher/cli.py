@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import sys
 import time
@@ -89,11 +90,15 @@ def serve_command(
 ) -> None:
     """Migrate the database, then serve with gunicorn."""
     metrics = metrics_folder()  # before the app is built: prometheus_client reads it once
+    master = os.getpid()
     try:
         _serve(host, port, workers, demo, demo_history)
     finally:
-        shutil.rmtree(metrics, ignore_errors=True)
-        share_metrics_through(None)
+        # A gunicorn worker leaves through here too (its SystemExit unwinds the forked stack):
+        # only the master removes the folder the other workers still write to.
+        if os.getpid() == master:
+            shutil.rmtree(metrics, ignore_errors=True)
+            share_metrics_through(None)
 
 
 def _serve(host: str, port: int, workers: int | None, demo: bool, demo_history: bool) -> None:
