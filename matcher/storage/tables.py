@@ -10,9 +10,9 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -75,6 +75,9 @@ class Therapist(SQLModel, table=True):
     availability_answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     # "Full until": not accepting until this date (the therapist's answer), then asked again.
     full_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The codes lists filter on, as "|kind:code|kind:code|" (storage.therapists.tag_text): one
+    # column rather than a row per code, so a bulk import writes one row per profile.
+    tags: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
     def document(self) -> dict[str, Any]:
         """The profile as submitted, with the open slots left and when accepting was confirmed."""
@@ -83,21 +86,6 @@ class Therapist(SQLModel, table=True):
             capacity=self.capacity,
             accepting_confirmed_at=self.accepting_confirmed_at,
         )
-
-
-class TherapistTag(SQLModel, table=True):
-    """One searchable code of a profile (a jurisdiction, language or modality)."""
-
-    __tablename__ = "therapist_tag"
-    __table_args__ = (Index("ix_therapist_tag_kind_code", "kind", "code"),)
-
-    therapist_id: str = Field(
-        sa_column=Column(
-            String(64), ForeignKey("therapist.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    kind: str = Field(sa_column=Column(String(16), primary_key=True))
-    code: str = Field(sa_column=Column(String(32), primary_key=True))
 
 
 class ApiKey(SQLModel, table=True):

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, bindparam, case, cast, delete, func, null, select
+from sqlalchemy import ColumnElement, Text, bindparam, case, cast, column, func, null, select, true
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from matcher.storage.tables import Therapist, TherapistTag
+from matcher.storage.tables import Therapist
+from matcher.storage.types import position
 
-# Codes copied into therapist_tag so lists can filter on them with an index.
+# Codes kept in the "tags" column so lists can filter on them.
 TAGGED: dict[str, str] = {
     "jurisdiction": "licenses",
     "language": "languages",
@@ -26,8 +29,9 @@ TAGGED: dict[str, str] = {
     "format": "formats",
 }
 _CHUNK = 500
-_ID_CHUNK = 5_000  # ids in one IN (...): under SQLite's 32,766 bound variables
-_ROW_CHUNK = 5_000  # rows per executemany
+# From this many profiles PostgreSQL takes them by COPY into a temporary table, then one
+# INSERT ... SELECT; fewer (a PUT) go by executemany, which leaves no temporary table behind.
+_COPY_FROM = 500
 
 
 @dataclass(frozen=True)
@@ -49,73 +53,67 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def _tags(profile: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(therapist_id, kind, code) for each searchable code of ``profile``."""
+def tag(kind: str, code: str) -> str:
+    """One code as it appears in the tags column."""
+    return f"|{kind}:{code}|"
+
+
+def tag_text(profile: dict[str, Any]) -> str:
+    """The tags column of ``profile``: "|kind:code|kind:code|" for every searchable code."""
+    parts = ["|"]
     for kind, field in TAGGED.items():
-        values = profile.get(field) or []
-        for value in values:
+        for value in profile.get(field) or ():
             code = value["jurisdiction"] if kind == "jurisdiction" else value
-            yield profile["id"], kind, code
+            parts.append(f"{kind}:{code}|")
+    return "".join(parts)
 
 
 def existing_ids(session: Session, *, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` are stored (active or not)."""
-    found: set[str] = set()
-    for chunk in _chunks(ids, _ID_CHUNK):
-        query = select(col(Therapist.id)).where(col(Therapist.id).in_(chunk))
-        found.update(session.execute(query).scalars())
-    return found
+    """Which of ``ids`` are stored (active or not), in one query with the ids as one value."""
+    connection = session.connection()
+    given: list[str] | str
+    if connection.dialect.name == "postgresql":
+        sql, given = "SELECT id FROM therapist WHERE id = ANY(%s)", list(ids)
+    else:
+        sql = "SELECT id FROM therapist WHERE id IN (SELECT value FROM json_each(?))"
+        given = json.dumps(list(ids))
+    return {row[0] for row in connection.exec_driver_sql(sql, (given,))}
+
+
+# What a batch row holds, in this order: the columns a profile sets.
+ROW = ("id", "name", "accepting_new_clients", "capacity", "profile", "tags")
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Profiles made ready to write (rows with their JSON, and tags), before any lock."""
+    """Profiles made ready to write, before any lock: one tuple per profile, as ``ROW``."""
 
-    rows: list[dict[str, Any]]
-    tags: list[tuple[str, str, str]]
+    rows: list[tuple[str, str, bool, int, str, str]]
 
 
 def prepare(profiles: Sequence[dict[str, Any]]) -> Batch:
-    """The rows and tags of ``profiles``; the JSON is serialised here, outside the write lock."""
+    """The rows of ``profiles``; JSON and tags are serialised here, outside the write lock."""
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     rows = [
-        {
-            "id": p["id"],
-            "name": p["name"],
-            "accepting_new_clients": p["accepting_new_clients"],
-            "capacity": p["capacity"],
+        (
+            p["id"],
+            p["name"],
+            p["accepting_new_clients"],
+            p["capacity"],
             # Capacity lives in its column only: referrals take slots there.
-            "profile_json": dumps({k: v for k, v in p.items() if k != "capacity"}),
-        }
+            dumps({k: v for k, v in p.items() if k != "capacity"}),
+            tag_text(p),
+        )
         for p in profiles
     ]
-    return Batch(rows=rows, tags=[tag for p in profiles for tag in _tags(p)])
+    return Batch(rows=rows)
 
 
-def _upsert_statement(session: Session, *, revision: int, now: datetime) -> Any:
-    """One INSERT ... ON CONFLICT (id) DO UPDATE for every row (reactivating deactivated ones)."""
+def _on_conflict(statement: Any) -> dict[str, Any]:
+    """What a write changes in a stored row (reactivating a deactivated one)."""
     table = Therapist.__table__  # type: ignore[attr-defined]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    text_json = bindparam("profile_json", type_=Text)
-    # SQLite keeps JSON as text; PostgreSQL reads the text as jsonb.
-    document = cast(text_json, JSONB) if postgres else text_json
-    dialect_insert = postgres_insert if postgres else sqlite_insert
-    statement = dialect_insert(table).values(
-        id=bindparam("id"),
-        name=bindparam("name"),
-        active=True,
-        accepting_new_clients=bindparam("accepting_new_clients"),
-        capacity=bindparam("capacity"),
-        profile=document,
-        revision=revision,
-        created_at=now,
-        updated_at=now,
-        deactivated_at=None,
-        accepting_confirmed_at=bindparam("accepting_confirmed_at"),
-        full_until=None,
-    )
     new = statement.excluded
-    kept = ("id", "created_at", "accepting_confirmed_at", "full_until")
+    kept = ("id", "created_at", "accepting_confirmed_at", "full_until", "availability_answered_at")
     changes: dict[str, Any] = {c.name: new[c.name] for c in table.columns if c.name not in kept}
     # Written saying "accepting": confirmed now, and a "full until" answer is overridden; saying
     # "not accepting": the last confirmation and "full until" stay (read only while accepting).
@@ -123,56 +121,131 @@ def _upsert_statement(session: Session, *, revision: int, now: datetime) -> Any:
         new.accepting_confirmed_at, table.c.accepting_confirmed_at
     )
     changes["full_until"] = case((new.accepting_new_clients, null()), else_=table.c.full_until)
-    return statement.on_conflict_do_update(index_elements=["id"], set_=changes)
+    return changes
+
+
+def _written(accepting: Any, now: Any) -> dict[str, Any]:
+    """The columns every write sets besides the profile's own (``now`` once, as bound)."""
+    return {
+        "active": true(),
+        "revision": bindparam("revision"),
+        "created_at": now,
+        "updated_at": now,
+        "deactivated_at": null(),
+        # Written saying "accepting": confirmed now.
+        "accepting_confirmed_at": case((accepting, now), else_=null()),
+        "full_until": null(),
+    }
+
+
+def _values_statement(postgres: bool) -> Any:
+    """INSERT ... VALUES (one row of ``ROW`` a parameter set) ... ON CONFLICT (id) DO UPDATE."""
+    table = Therapist.__table__  # type: ignore[attr-defined]
+    text_json = bindparam("profile", type_=Text)
+    own: dict[str, Any] = {name: bindparam(name) for name in ROW}
+    # SQLite keeps JSON as text; PostgreSQL reads the text as jsonb.
+    own["profile"] = cast(text_json, JSONB) if postgres else text_json
+    now = bindparam("now", type_=table.c.updated_at.type)
+    values = own | _written(bindparam("accepting_new_clients"), now)
+    statement = (postgres_insert if postgres else sqlite_insert)(table).values(**values)
+    return statement.on_conflict_do_update(index_elements=["id"], set_=_on_conflict(statement))
 
 
 def upsert(session: Session, *, batch: Batch, revision: int, now: datetime) -> tuple[int, int]:
     """Create or replace the batch's profiles with bulk statements: (created, updated)."""
-    ids = [row["id"] for row in batch.rows]
+    ids = [row[0] for row in batch.rows]
     known = existing_ids(session, ids=ids)
-    statement = _upsert_statement(session, revision=revision, now=now)
-    for row in batch.rows:  # written saying "accepting": confirmed now
-        row["accepting_confirmed_at"] = now if row["accepting_new_clients"] else None
-    for chunk in _chunks(batch.rows, _ROW_CHUNK):
-        session.execute(statement, list(chunk))
-    # New therapists have no tags yet: only replaced ones lose their old tags.
-    replaced = [i for i in ids if i in known]
-    for chunk in _chunks(replaced, _ID_CHUNK):
-        session.execute(delete(TherapistTag).where(col(TherapistTag.therapist_id).in_(chunk)))
-    _insert_tags(session, batch.tags)
-    return len(ids) - len(replaced), len(replaced)
-
-
-def _insert_tags(session: Session, tags: Sequence[tuple[str, str, str]]) -> None:
-    """Insert tag rows as the driver takes them: COPY on PostgreSQL, executemany on SQLite."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy("COPY therapist_tag (therapist_id, kind, code) FROM STDIN") as copy:
-            for tag in tags:
-                copy.write_row(tag)
-        return
-    sql = "INSERT INTO therapist_tag (therapist_id, kind, code) VALUES (?, ?, ?)"
-    for chunk in _chunks(tags, _ROW_CHUNK * 4):
-        connection.exec_driver_sql(sql, list(chunk))
+    if connection.dialect.name == "postgresql" and len(batch.rows) >= _COPY_FROM:
+        _copy_upsert(connection, batch, revision=revision, now=now)
+    else:
+        _executemany_upsert(connection, batch, revision=revision, now=now)
+    return len(ids) - len(known), len(known)
 
 
-def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
-    """Every matchable therapist's profile (for building the matching index)."""
-    rows = session.execute(
+def _executemany_upsert(connection: Any, batch: Batch, *, revision: int, now: datetime) -> None:
+    """The rows through the driver's executemany, the statement compiled and bound once.
+
+    Only the profile's own columns vary from row to row, so the constants are converted once
+    here instead of once a row (SQLAlchemy's per-row parameter handling cost more than
+    SQLite's own insert).
+    """
+    dialect = connection.dialect
+    compiled = _values_statement(dialect.name == "postgresql").compile(dialect=dialect)
+    stamp_type = Therapist.__table__.c.updated_at.type.dialect_impl(dialect)  # type: ignore[attr-defined]
+    stamp = stamp_type.bind_processor(dialect)
+    constants = {"revision": revision, "now": stamp(now) if stamp else now}
+    if compiled.positiontup is None:  # a named paramstyle (psycopg)
+        parameters: list[Any] = [dict(zip(ROW, row, strict=True)) | constants for row in batch.rows]
+    else:  # positional: each row's values then the constants, picked in the statement's order
+        extra = tuple(constants.values())
+        where = {name: i for i, name in enumerate((*ROW, *constants))}
+        pick = itemgetter(*(where[name] for name in compiled.positiontup))
+        parameters = [pick(row + extra) for row in batch.rows]
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _copy_upsert(connection: Any, batch: Batch, *, revision: int, now: datetime) -> None:
+    """The rows by COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT."""
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE therapist_import (id text, name text, "
+        "accepting_new_clients boolean, capacity integer, profile text, tags text) "
+        "ON COMMIT DROP"
+    )
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY therapist_import ({', '.join(ROW)}) FROM STDIN") as copy:
+        for row in batch.rows:
+            copy.write_row(row)
+    table = Therapist.__table__  # type: ignore[attr-defined]
+    staged = sa_table("therapist_import", *(column(name) for name in ROW))
+    now_bound = bindparam("now", now, type_=table.c.updated_at.type)
+    written = _written(staged.c.accepting_new_clients, now_bound)
+    own: list[Any] = [staged.c[name] for name in ROW]
+    own[ROW.index("profile")] = cast(staged.c.profile, JSONB)
+    columns = [*ROW, *written]
+    statement = postgres_insert(table).from_select(columns, select(*own, *written.values()))
+    statement = statement.on_conflict_do_update(index_elements=["id"], set_=_on_conflict(statement))
+    connection.execute(statement, {"revision": revision})
+
+
+def _documents(session: Session, where: ColumnElement[bool]) -> Any:
+    """(id, active, profile, capacity, confirmed) of the therapists meeting ``where``."""
+    return session.execute(
         select(
+            col(Therapist.id),
+            col(Therapist.active),
             col(Therapist.profile),
             col(Therapist.capacity),
             col(Therapist.accepting_confirmed_at),
         )
-        .where(col(Therapist.active).is_(True))
-        # Streamed in batches (a server-side cursor on PostgreSQL): the index build reads a
-        # large directory without holding every profile at once.
+        .where(where)
+        # Streamed in batches (a server-side cursor on PostgreSQL): a large directory is read
+        # without holding every profile at once, and without building ORM objects.
         .execution_options(yield_per=5_000)
     )
+
+
+def active_profiles(session: Session) -> Iterator[dict[str, Any]]:
+    """Every matchable therapist's profile (for building the matching index)."""
+    rows = _documents(session, col(Therapist.active).is_(True))
     return (
         dict(profile, capacity=capacity, accepting_confirmed_at=confirmed)
-        for profile, capacity, confirmed in rows
+        for _, _, profile, capacity, confirmed in rows
+    )
+
+
+def changed_since(
+    session: Session, *, revision: int
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """(id, profile) of every therapist written after directory revision ``revision``; the
+    profile is None for a deactivated one (for refreshing the matching index)."""
+    rows = _documents(session, col(Therapist.revision) > revision)
+    return (
+        (
+            therapist_id,
+            dict(profile, capacity=capacity, accepting_confirmed_at=confirmed) if active else None,
+        )
+        for therapist_id, active, profile, capacity, confirmed in rows
     )
 
 
@@ -208,10 +281,8 @@ def _conditions(where: TherapistFilter) -> list[ColumnElement[bool]]:
     for kind in TAGGED:
         code = getattr(where, kind)
         if code is not None:
-            tagged = select(col(TherapistTag.therapist_id)).where(
-                col(TherapistTag.kind) == kind, col(TherapistTag.code) == code
-            )
-            conditions.append(col(Therapist.id).in_(tagged))
+            # A whole "|kind:code|" inside the column, by position: exact, as LIKE is not.
+            conditions.append(position(col(Therapist.tags), tag(kind, code)) > 0)
     return conditions
 
 
@@ -238,15 +309,6 @@ def page(
     """One page of therapists (ordered by id) and how many match in all."""
     conditions = _conditions(where)
     return _paged(session, conditions, page=page, page_size=page_size)
-
-
-def changed_since(session: Session, *, revision: int) -> Iterable[Therapist]:
-    """Every therapist written after directory revision ``revision`` (for index refresh)."""
-    return session.execute(
-        select(Therapist)
-        .where(col(Therapist.revision) > revision)
-        .order_by(col(Therapist.revision))
-    ).scalars()
 
 
 def count_active(session: Session) -> int:

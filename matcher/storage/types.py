@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, Integer, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
@@ -39,3 +42,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+class position(GenericFunction[int]):  # noqa: N801 (SQL function names are lower case)
+    """position(text, part): where ``part`` starts in ``text`` (1-based), 0 when absent."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(position, "sqlite")
+def _instr(element: position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(position, "postgresql")
+def _strpos(element: position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"

@@ -1,0 +1,117 @@
+"""Bulk writes of profiles: one row per profile, the same result whichever path writes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from matcher.services import directory
+from matcher.storage import therapists
+from matcher.storage.database import Database
+from matcher.storage.tables import Therapist
+from matcher.storage.therapists import TherapistFilter
+
+Profile = Callable[..., dict[str, Any]]
+COUNT = 600  # above therapists._COPY_FROM: PostgreSQL takes the batch by COPY
+
+
+def _profiles(make_profile: Profile, *, accepting: bool) -> list[dict[str, Any]]:
+    return [
+        make_profile(
+            id=f"t-{n:04d}",
+            name=f"Therapist {n}",
+            languages=["en", "es"] if n % 3 == 0 else ["en"],
+            accepting_new_clients=accepting or n % 2 == 0,
+            capacity=n % 4,
+        )
+        for n in range(COUNT)
+    ]
+
+
+def _write(db: Database, profiles: list[dict[str, Any]], *, one_by_one: bool) -> tuple[int, int]:
+    """Write ``profiles`` as one import, or one upsert each (as PUT does)."""
+    batches = [[p] for p in profiles] if one_by_one else [profiles]
+    created = updated = 0
+    for batch in batches:
+        with db.transaction() as session:
+            made, replaced = directory.import_profiles(session, profiles=batch)
+        created, updated = created + made, updated + replaced
+    return created, updated
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_a_rewrite_keeps_what_the_profile_does_not_say(
+    db_url: str, make_profile: Profile, one_by_one: bool
+) -> None:
+    db = Database(db_url)
+    assert _write(db, _profiles(make_profile, accepting=True), one_by_one=one_by_one) == (
+        COUNT,
+        0,
+    )
+    answered = datetime(2026, 11, 1, tzinfo=UTC)
+    full_until = datetime.now(UTC) + timedelta(days=30)
+    with db.transaction() as session:
+        session.execute(
+            update(Therapist).values(availability_answered_at=answered, full_until=full_until)
+        )
+        therapist = session.get(Therapist, "t-0001")
+        assert therapist is not None
+        therapists.deactivate(session, therapist=therapist, revision=1, now=answered)
+    with db.session() as session:
+        first = {t.id: t for t in session.execute(select(Therapist)).scalars()}
+    # Written again: odd numbers now say "not accepting".
+    assert _write(db, _profiles(make_profile, accepting=False), one_by_one=one_by_one) == (
+        0,
+        COUNT,
+    )
+    with db.session() as session:
+        again = {t.id: t for t in session.execute(select(Therapist)).scalars()}
+        es = TherapistFilter(language="es")
+        assert therapists.page(session, where=es, page=1, page_size=1)[1] == COUNT // 3
+        assert therapists.count_active(session) == COUNT  # t-0001 reactivated
+    for n in range(COUNT):
+        before, after = first[f"t-{n:04d}"], again[f"t-{n:04d}"]
+        assert after.active and after.deactivated_at is None
+        assert after.created_at == before.created_at
+        assert after.availability_answered_at == answered  # a used link stays used
+        assert (
+            after.capacity == n % 4 and after.document()["languages"] == before.profile["languages"]
+        )
+        if n % 2 == 0:  # said "accepting" again: confirmed at this write, "full until" cleared
+            assert after.accepting_confirmed_at is not None
+            assert after.accepting_confirmed_at > before.accepting_confirmed_at
+            assert after.full_until is None
+        else:  # said "not accepting": the last confirmation and "full until" stay
+            assert after.accepting_confirmed_at == before.accepting_confirmed_at
+            assert after.full_until == full_until
+    db.close()
+
+
+def test_a_list_filters_on_a_whole_code(db_url: str, make_profile: Profile) -> None:
+    """A code is matched whole, within its kind: "en" is not found in "eng", nor a kind's
+    code under another kind."""
+    db = Database(db_url)
+    with db.transaction() as session:
+        directory.import_profiles(
+            session,
+            profiles=[
+                make_profile(id="t-a", languages=["en"], concerns=["anxiety"]),
+                make_profile(id="t-b", languages=["es"], concerns=["depression"]),
+            ],
+        )
+    with db.session() as session:
+        for where, ids in [
+            (TherapistFilter(language="en"), ["t-a"]),
+            (TherapistFilter(language="e"), []),
+            (TherapistFilter(concern="depression"), ["t-b"]),
+            (TherapistFilter(language="depression"), []),
+            (TherapistFilter(language="es", concern="depression"), ["t-b"]),
+            (TherapistFilter(language="es", concern="anxiety"), []),
+        ]:
+            found, total = therapists.page(session, where=where, page=1, page_size=10)
+            assert [t.id for t in found] == ids and total == len(ids), where
+    db.close()
