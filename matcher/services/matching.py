@@ -145,11 +145,11 @@ class MatchService:
                 index, changed = current.index, 0
                 seen = current.revisions.get(counters.DIRECTORY, 0)
                 if directory != seen:
-                    rows = list(stored.changed_since(session, revision=seen))
-                    upserts = [r.document() for r in rows if r.active]
-                    removed = [r.id for r in rows if not r.active]
+                    latest = dict(stored.changed_since(session, revision=seen))
+                    upserts = [p for p in latest.values() if p is not None]
+                    removed = [k for k, p in latest.items() if p is None]
                     index = index.with_changes(upserts, removed)
-                    changed = len(rows)
+                    changed = len(latest)
             model_changed = current is None or current.revisions.get(
                 counters.MODELS
             ) != revisions.get(counters.MODELS)
