@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from matcher.lab.synthetic import generate_profiles
 from matcher.services import directory
 from matcher.storage import therapists
 from matcher.storage.database import Database
+from matcher.storage.schema import upgrade
 from matcher.storage.tables import Therapist
 from matcher.storage.therapists import TherapistFilter
 
@@ -114,4 +120,41 @@ def test_a_list_filters_on_a_whole_code(db_url: str, make_profile: Profile) -> N
         ]:
             found, total = therapists.page(session, where=where, page=1, page_size=10)
             assert [t.id for t in found] == ids and total == len(ids), where
+    db.close()
+
+
+def test_other_writers_get_their_turn_during_a_large_import(tmp_path: Path) -> None:
+    """Issue 11: a 60,000-profile import held SQLite's write lock for 92 s and writers waiting
+    past their timeout failed with "database is locked". Writers waiting at most 5 s (half the
+    service's timeout) now all get through while 30,000 profiles are written."""
+    url = f"sqlite:///{tmp_path}/import.sqlite3"
+    db = Database(url)
+    upgrade(db)
+    batch = therapists.prepare(generate_profiles(30_000, seed=3))
+    stop, failures, writes = threading.Event(), [], []
+
+    def write() -> None:
+        connection = sqlite3.connect(f"{tmp_path}/import.sqlite3", timeout=5, isolation_level=None)
+        while not stop.is_set():
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("UPDATE counter SET value = value WHERE name = 'models'")
+                connection.execute("COMMIT")
+                writes.append(1)
+            except sqlite3.OperationalError as err:
+                failures.append(str(err))
+            time.sleep(0.005)
+        connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        time.sleep(0.05)
+        with db.transaction() as session:
+            assert directory.import_profiles(session, profiles=batch) == (30_000, 0)
+        time.sleep(0.05)
+    finally:
+        stop.set()
+        writer.join()
+    assert failures == [] and writes
     db.close()
