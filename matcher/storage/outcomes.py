@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from matcher.storage.tables import (
@@ -25,7 +26,32 @@ def add_match(
     session.add(record)
     session.flush()
     if candidates:
-        session.execute(insert(MatchCandidate), [dict(c, match_id=record.id) for c in candidates])
+        _insert_candidates(session, record.id, candidates)
+
+
+_CANDIDATE_COLUMNS = ("match_id", "therapist_id", "rank", "score", "propensity", "features")
+
+
+def _insert_candidates(
+    session: Session, match_id: str, candidates: Sequence[dict[str, Any]]
+) -> None:
+    """A match's candidates (about a hundred rows) as the driver takes them fastest: COPY on
+    PostgreSQL (one round trip, where executemany cost one a row), executemany on SQLite."""
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    rows = [
+        (match_id, c["therapist_id"], c["rank"], c["score"], c["propensity"], dumps(c["features"]))
+        for c in candidates
+    ]
+    connection = session.connection()
+    names = ", ".join(_CANDIDATE_COLUMNS)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY match_candidate ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in _CANDIDATE_COLUMNS)
+    connection.exec_driver_sql(f"INSERT INTO match_candidate ({names}) VALUES ({marks})", rows)
 
 
 def candidate(session: Session, *, match_id: str, therapist_id: str) -> MatchCandidate | None:
