@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from matcher import vocabulary as vocab
 from matcher.schemas.common import PageQuerySchema, Strict, page_of
+from matcher.schemas.compiled import Undecided, compile_schema
 from matcher.schemas.fields import (
     Clock,
     Code,
@@ -195,12 +196,19 @@ class TherapistSchema(TherapistProfileSchema):
 PROFILE_FIELDS: tuple[str, ...] = tuple(TherapistProfileSchema().fields)
 # Schemas keep no per-load state, and building one deep-copies every field: build it once.
 _PROFILE_SCHEMA = TherapistProfileSchema()
+# The same schema compiled to plain checks (about 10x less CPU than load on a valid profile, which
+# bulk import needs); whatever it does not accept, load decides, with its own messages.
+_ACCEPT_PROFILE = compile_schema(_PROFILE_SCHEMA)
 
 
 def validate_profile(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Validate one raw profile: the normalised profile, or None and its errors."""
     if not isinstance(record, dict):
         return None, {"_schema": ["Each record must be a JSON object."]}
+    try:
+        return _ACCEPT_PROFILE(record), {}
+    except Undecided:
+        pass
     try:
         return _PROFILE_SCHEMA.load(record), {}
     except ValidationError as err:
