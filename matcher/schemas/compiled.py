@@ -10,6 +10,7 @@ not know stops the compilation (``NotCompilable``) rather than being guessed at.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -93,26 +94,31 @@ def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict
         field_check = compile_field(field, f"{where}.{name}")
         steps.append((name, field_check, field.required, _default(field)))
     names = frozenset(name for name, *_ in steps)
-    partial, hook_unknown = schema.partial, unknown
+    given = tuple((name, field_check) for name, field_check, *_ in steps)
+    # The rules get what load passes them (the schema's partial and unknown, many=False).
+    bound = [
+        (functools.partial(rule, partial=schema.partial, many=False, unknown=unknown), original)
+        for rule, original in rules
+    ]
 
     def check(value: Any) -> dict[str, Any]:
         if type(value) is not dict or not value.keys() <= names:
             raise Undecided
-        out: dict[str, Any] = {}
-        for name, field_check, required, default in steps:
-            raw = value.get(name, missing)
-            if raw is not missing:
-                out[name] = field_check(raw)
-            elif required:
-                raise Undecided
-            elif default is not None:
-                out[name] = default()
-        for rule, pass_original in rules:
+        if len(value) == len(given):  # every field given: nothing to fill in or to miss
+            out = {name: field_check(value[name]) for name, field_check in given}
+        else:
+            out = {}
+            for name, field_check, required, default in steps:
+                raw = value.get(name, missing)
+                if raw is not missing:
+                    out[name] = field_check(raw)
+                elif required:
+                    raise Undecided
+                elif default is not None:
+                    out[name] = default()
+        for rule, pass_original in bound:
             try:
-                if pass_original:
-                    rule(out, value, partial=partial, many=False, unknown=hook_unknown)
-                else:
-                    rule(out, partial=partial, many=False, unknown=hook_unknown)
+                rule(out, value) if pass_original else rule(out)
             except ValidationError:
                 raise Undecided from None
         return out
