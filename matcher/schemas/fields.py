@@ -193,12 +193,6 @@ def distinct(values: list[Any]) -> None:
         seen.add(value)
 
 
-def minutes(clock: str) -> int:
-    """Minutes since midnight of an ``HH:MM`` time (``24:00`` is 1440)."""
-    hours, mins = clock.split(":")
-    return int(hours) * 60 + int(mins)
-
-
 def field_path(parts: list[str | int]) -> str:
     """Render a path into a document as ``a.b[0].c`` (``[3].name`` for a record index)."""
     out = ""

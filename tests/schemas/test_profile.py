@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -208,3 +209,13 @@ def test_records_that_are_not_objects() -> None:
     """A list or a string is refused before any field is looked at."""
     assert validate_profile([]) == (None, {"_schema": ["Each record must be a JSON object."]})
     assert validate_profile("x") == _reference("x")
+
+
+def test_clocks_order_as_text_as_they_do_as_times() -> None:
+    """Why a window's rule compares start and end as text: every clock a window takes, in order."""
+    window = TherapistProfileSchema().fields["availability"].inner.schema  # type: ignore[attr-defined]
+    start, end = window.fields["start"].pattern, window.fields["end"].pattern
+    candidates = [f"{a}{b}:{c}{d}" for a, b, c, d in itertools.product("0123456789", repeat=4)]
+    in_time_order = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60 + 1)]
+    assert [c for c in candidates if end.fullmatch(c)] == in_time_order == sorted(in_time_order)
+    assert [c for c in candidates if start.fullmatch(c)] == in_time_order[:-1]
