@@ -34,6 +34,7 @@ from matcher.schemas.fields import (
 )
 
 Check = Callable[[Any], Any]
+Test = Callable[[Any], bool]
 
 
 class Undecided(Exception):
@@ -63,7 +64,7 @@ def compile_field(field: fields.Field[Any], where: str = "") -> Check:
             f"{where}: {type(field).__name__} is unknown to matcher/schemas/compiled.py; "
             "teach it there (and its property test) before using it in a compiled schema"
         )
-    check = _validated(build(field, where), field, where)
+    check = build(field, where, _test(field.validators, where))
     if not field.allow_none:
         return check  # every check refuses None on its own: None is of no accepted type
 
@@ -136,9 +137,9 @@ def _default(field: fields.Field[Any]) -> Callable[[], Any] | None:
     return lambda: default  # the same object each time, as marshmallow returns it
 
 
-# Field types: each builder restates what that type's ``_deserialize`` accepts and returns, and
-# nothing more (validators and null are added by compile_field). tests/schemas compare each one
-# with ``field.deserialize`` over arbitrary values.
+# Field types: each builder restates what that type's ``_deserialize`` accepts and returns, then
+# applies ``test`` (the field's validators, or None) to it; compile_field adds null. tests/schemas
+# compare each one with ``field.deserialize`` over arbitrary values.
 
 
 def _choices(field: Code) -> Any:
@@ -149,83 +150,82 @@ def _choices(field: Code) -> Any:
     return frozenset(choices) if isinstance(choices, tuple) else choices
 
 
-def _string(field: fields.String, where: str) -> Check:
+def _string(field: fields.String, where: str, test: Test | None) -> Check:
     def check(value: Any) -> str:
-        if type(value) is not str:
-            raise Undecided  # bytes (which marshmallow decodes) included: load decides
-        return value
-
-    return check
-
-
-def _text(field: Text, where: str) -> Check:
-    def check(value: Any) -> str:
-        if type(value) is not str or "\x00" in value:
+        # bytes (which marshmallow decodes) and str subclasses included: load decides
+        if type(value) is not str or (test is not None and not test(value)):
             raise Undecided
         return value
 
     return check
 
 
-def _code(field: Code, where: str) -> Check:
+def _text(field: Text, where: str, test: Test | None) -> Check:
+    def check(value: Any) -> str:
+        if type(value) is not str or "\x00" in value or (test is not None and not test(value)):
+            raise Undecided
+        return value
+
+    return check
+
+
+def _code(field: Code, where: str, test: Test | None) -> Check:
     known = _choices(field)
-    if callable(known):
-
-        def check_now(value: Any) -> str:
-            if type(value) is not str or value not in known():
-                raise Undecided
-            return value
-
-        return check_now
 
     def check(value: Any) -> str:
-        if type(value) is not str or value not in known:
+        codes = known() if callable(known) else known
+        if type(value) is not str or value not in codes or (test is not None and not test(value)):
             raise Undecided
         return value
 
     return check
 
 
-def _clock(field: Clock, where: str) -> Check:
+def _clock(field: Clock, where: str, test: Test | None) -> Check:
     fullmatch = field.pattern.fullmatch
 
     def check(value: Any) -> str:
         if type(value) is not str or fullmatch(value) is None:
             raise Undecided
+        if test is not None and not test(value):
+            raise Undecided
         return value
 
     return check
 
 
-def _time_zone(field: TimeZone, where: str) -> Check:
+def _time_zone(field: TimeZone, where: str, test: Test | None) -> Check:
     def check(value: Any) -> str:
         zone = vocab.zone_named(value) if type(value) is str else None
-        if zone is None:
+        if zone is None or (test is not None and not test(zone)):
             raise Undecided
         return zone
 
     return check
 
 
-def _boolean(field: StrictBoolean, where: str) -> Check:
+def _boolean(field: StrictBoolean, where: str, test: Test | None) -> Check:
     def check(value: Any) -> bool:
         if value is not True and value is not False:
+            raise Undecided
+        if test is not None and not test(value):
             raise Undecided
         return value
 
     return check
 
 
-def _integer(field: StrictInteger, where: str) -> Check:
+def _integer(field: StrictInteger, where: str, test: Test | None) -> Check:
     def check(value: Any) -> int:
-        if type(value) is not int:
-            raise Undecided  # bool, 2.5, "2" and int subclasses: load decides
+        # bool, 2.5, "2" and int subclasses: load decides
+        if type(value) is not int or (test is not None and not test(value)):
+            raise Undecided
         return value
 
     return check
 
 
-def _number(field: Number, where: str) -> Check:
+def _number(field: Number, where: str, test: Test | None) -> Check:
     finite_only = field.allow_nan is False
 
     def check(value: Any) -> float:
@@ -241,26 +241,31 @@ def _number(field: Number, where: str) -> Check:
             raise Undecided
         if finite_only and not math.isfinite(number):
             raise Undecided
+        if test is not None and not test(number):
+            raise Undecided
         return number
 
     return check
 
 
-def _list(field: fields.List[Any], where: str) -> Check:
+def _list(field: fields.List[Any], where: str, test: Test | None) -> Check:
     item = compile_field(field.inner, f"{where}[]")
 
     def check(value: Any) -> list[Any]:
         if type(value) is not list:
             raise Undecided  # tuples and other collections: load decides
-        return [item(each) for each in value]
+        out = [item(each) for each in value]
+        if test is not None and not test(out):
+            raise Undecided
+        return out
 
     return check
 
 
-def _code_list(field: CodeList, where: str) -> Check:
+def _code_list(field: CodeList, where: str, test: Test | None) -> Check:
     inner = field.inner
     if type(inner) is not Code or inner.validators or inner.allow_none:
-        return _list(field, where)
+        return _list(field, where, test)
     known = _choices(inner)
 
     def check(value: Any) -> list[str]:
@@ -270,20 +275,33 @@ def _code_list(field: CodeList, where: str) -> Check:
         for each in value:
             if type(each) is not str or each not in codes:
                 raise Undecided
-        return list(value)
+        out = list(value)
+        if test is not None and not test(out):
+            raise Undecided
+        return out
 
     return check
 
 
-def _nested(field: fields.Nested, where: str) -> Check:
+def _nested(field: fields.Nested, where: str, test: Test | None) -> Check:
     schema = field.schema
     if field.many:
         raise NotCompilable(f"{where}: Nested(many=True) is not supported; use List(Nested)")
     unknown = field.unknown if field.unknown is not None else schema.unknown
-    return _object(schema, unknown=unknown, where=f"{where}<{type(schema).__name__}>")
+    loaded = _object(schema, unknown=unknown, where=f"{where}<{type(schema).__name__}>")
+    if test is None:
+        return loaded
+
+    def check(value: Any) -> dict[str, Any]:
+        out = loaded(value)
+        if not test(out):
+            raise Undecided
+        return out
+
+    return check
 
 
-_BUILDERS: Mapping[type, Callable[[Any, str], Check]] = {
+_BUILDERS: Mapping[type, Callable[[Any, str, Test | None], Check]] = {
     fields.String: _string,
     OpaqueCode: _string,  # its pattern is a validator
     Text: _text,
@@ -299,70 +317,51 @@ _BUILDERS: Mapping[type, Callable[[Any, str], Check]] = {
 }
 
 
-# Validators: each known kind becomes an inline test; any other stops the compilation.
+# Validators: each known kind becomes a condition, and a field's conditions one predicate; any
+# other validator stops the compilation.
 
 
-def _validated(check: Check, field: fields.Field[Any], where: str) -> Check:
-    """``check`` followed by the field's validators, in order."""
-    tests = [_validator(rule, where) for rule in field.validators]
-    if not tests:
-        return check
-    if len(tests) == 1:
-        (test,) = tests
-
-        def validated_once(value: Any) -> Any:
-            out = check(value)
-            if not test(out):
-                raise Undecided
-            return out
-
-        return validated_once
-
-    def validated(value: Any) -> Any:
-        out = check(value)
-        for test in tests:
-            if not test(out):
-                raise Undecided
-        return out
-
-    return validated
+def _test(rules: list[Any], where: str) -> Test | None:
+    """A predicate true exactly when every rule lets the value through (None: no rules)."""
+    if not rules:
+        return None
+    conditions: list[str] = []
+    names: dict[str, Any] = {}
+    for index, rule in enumerate(rules):
+        condition, bound = _condition(rule, f"_{index}", where)
+        conditions.append(f"({condition})")
+        names.update(bound)
+    # One expression over names bound here (no value is written into it), compiled once: a
+    # call per field rather than one per rule, which cost about a quarter of the check.
+    test: Test = eval(f"lambda value: {' and '.join(conditions)}", names)
+    return test
 
 
-def _validator(rule: Any, where: str) -> Callable[[Any], bool]:
-    """A test that is true exactly when ``rule`` lets the value through."""
+def _condition(rule: Any, name: str, where: str) -> tuple[str, dict[str, Any]]:
+    """The condition ``rule`` sets on ``value``, and the names it uses."""
     if type(rule) is validate.Length:
-        return _length(rule)
+        if rule.equal is not None:
+            return f"len(value) == {name}", {name: rule.equal}
+        return _between("len(value)", rule.min, rule.max, name, inclusive=(True, True))
     if type(rule) is validate.Range:
-        return _range(rule)
+        inclusive = (rule.min_inclusive, rule.max_inclusive)
+        return _between("value", rule.min, rule.max, name, inclusive=inclusive)
     if type(rule) is Pattern:
-        fullmatch = rule.regex.fullmatch
-        return lambda value: fullmatch(value) is not None
+        return f"{name}(value) is not None", {name: rule.regex.fullmatch}
     if rule is distinct:
-        return lambda values: len(set(values)) == len(values)
+        return "len(set(value)) == len(value)", {}
     raise NotCompilable(f"{where}: validator {rule!r} is unknown to matcher/schemas/compiled.py")
 
 
-def _length(rule: validate.Length) -> Callable[[Any], bool]:
-    if rule.equal is not None:
-        equal = rule.equal
-        return lambda value: len(value) == equal
-    low = rule.min if rule.min is not None else 0
-    high = rule.max if rule.max is not None else math.inf
-    return lambda value: low <= len(value) <= high
-
-
-def _range(rule: validate.Range) -> Callable[[Any], bool]:
-    low, high = rule.min, rule.max
-    if low is not None and high is not None and rule.min_inclusive and rule.max_inclusive:
-        return lambda value: low <= value <= high
-    above = _bound(low, lambda v: v >= low, lambda v: v > low, inclusive=rule.min_inclusive)
-    below = _bound(high, lambda v: v <= high, lambda v: v < high, inclusive=rule.max_inclusive)
-    return lambda value: above(value) and below(value)
-
-
-def _bound(
-    limit: Any, closed: Callable[[Any], bool], open_: Callable[[Any], bool], *, inclusive: bool
-) -> Callable[[Any], bool]:
-    if limit is None:
-        return lambda _: True
-    return closed if inclusive else open_
+def _between(
+    subject: str, low: Any, high: Any, name: str, *, inclusive: tuple[bool, bool]
+) -> tuple[str, dict[str, Any]]:
+    """``low <= subject <= high`` with either bound left out or exclusive."""
+    parts, names = [], {}
+    if low is not None:
+        parts.append(f"{name}_min {'<=' if inclusive[0] else '<'} {subject}")
+        names[f"{name}_min"] = low
+    if high is not None:
+        parts.append(f"{subject} {'<=' if inclusive[1] else '<'} {name}_max")
+        names[f"{name}_max"] = high
+    return " and ".join(parts) or "True", names

@@ -21,7 +21,7 @@ from marshmallow import (
 )
 
 from matcher.schemas.compiled import NotCompilable, Undecided, compile_field, compile_schema
-from matcher.schemas.fields import Text
+from matcher.schemas.fields import Number, StrictInteger, Text, distinct
 from matcher.schemas.profile import TherapistProfileSchema
 from tests.schemas.strategies import base_profiles, json_values, python_values, same
 
@@ -179,3 +179,40 @@ def test_a_field_or_rule_added_to_the_schema_is_compiled_from_it(
     record["practice"] = record["name"][:5]
     with pytest.raises(Undecided):
         check(record)
+
+
+class _Bounds(Schema):
+    """Validator forms the profile does not use: exclusive and one-sided bounds, an exact size."""
+
+    above = StrictInteger(validate=validate.Range(min=0, min_inclusive=False))
+    below = StrictInteger(validate=validate.Range(max=10, max_inclusive=False))
+    inside = Number(validate=validate.Range(-1.5, 1.5, min_inclusive=False, max_inclusive=True))
+    pair = fields.List(Text(), validate=[validate.Length(equal=2), distinct])
+    short = Text(validate=validate.Length(max=3))
+
+
+_BOUNDS = _Bounds()
+_BOUNDS_CHECK = compile_schema(_BOUNDS)
+
+
+@given(
+    record=st.fixed_dictionaries(
+        {},
+        optional={
+            "above": st.sampled_from([-1, 0, 1, 2, True]),
+            "below": st.sampled_from([9, 10, 11, -(10**30)]),
+            "inside": st.sampled_from([-1.5, -1.4999, 0, 1.5, 1.5001, 2]),
+            "pair": st.lists(st.sampled_from(["a", "b", 1]), max_size=3),
+            "short": st.text(max_size=5),
+        },
+    )
+)
+def test_bounds_and_sizes_decide_as_marshmallow_does(record: dict[str, Any]) -> None:
+    """Each validator form, compiled to a condition, lets through exactly what it lets through."""
+    try:
+        expected: Any = _BOUNDS.load(record)
+    except ValidationError:
+        expected = None
+    decided, got = _compiled(_BOUNDS_CHECK, record)
+    assert decided == (expected is not None)
+    assert same(got, expected)
