@@ -171,10 +171,19 @@ def _text(field: Text, where: str, test: Test | None) -> Check:
 
 def _code(field: Code, where: str, test: Test | None) -> Check:
     known = _choices(field)
+    if callable(known):
+
+        def check_now(value: Any) -> str:
+            if type(value) is not str or value not in known():
+                raise Undecided
+            if test is not None and not test(value):
+                raise Undecided
+            return value
+
+        return check_now
 
     def check(value: Any) -> str:
-        codes = known() if callable(known) else known
-        if type(value) is not str or value not in codes or (test is not None and not test(value)):
+        if type(value) is not str or value not in known or (test is not None and not test(value)):
             raise Undecided
         return value
 
@@ -267,11 +276,12 @@ def _code_list(field: CodeList, where: str, test: Test | None) -> Check:
     if type(inner) is not Code or inner.validators or inner.allow_none:
         return _list(field, where, test)
     known = _choices(inner)
+    resolve = known if callable(known) else lambda: known
 
     def check(value: Any) -> list[str]:
         if type(value) is not list:
             raise Undecided
-        codes = known() if callable(known) else known
+        codes = resolve()
         for each in value:
             if type(each) is not str or each not in codes:
                 raise Undecided
