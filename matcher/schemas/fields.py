@@ -1,4 +1,9 @@
-"""Marshmallow field types for the service's codes, and how their errors are named."""
+"""Marshmallow field types for the service's codes, and how their errors are named.
+
+Each type used in the profile has a compiled counterpart in compiled.py (what ``_deserialize``
+accepts, restated as plain checks); change one and tests/schemas/test_compiled.py says if the other
+no longer agrees.
+"""
 
 from __future__ import annotations
 

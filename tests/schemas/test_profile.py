@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import event, given
 from marshmallow import ValidationError
 
+from matcher import vocabulary as vocab
 from matcher.schemas import profile as profile_schema
 from matcher.schemas.compiled import Undecided, compile_schema
 from matcher.schemas.profile import PROFILE_FIELDS, TherapistProfileSchema, validate_profile
@@ -219,3 +220,23 @@ def test_clocks_order_as_text_as_they_do_as_times() -> None:
     in_time_order = [f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60 + 1)]
     assert [c for c in candidates if end.fullmatch(c)] == in_time_order == sorted(in_time_order)
     assert [c for c in candidates if start.fullmatch(c)] == in_time_order[:-1]
+
+
+@pytest.fixture
+def us_only() -> Iterator[None]:
+    """The service configured for the United States alone (as MATCHER_COUNTRIES=US does)."""
+    served = vocab.configured_countries()
+    vocab.serve_countries(("US",))
+    yield
+    vocab.serve_countries(served)
+
+
+@pytest.mark.usefixtures("us_only")
+def test_jurisdictions_follow_the_countries_served_after_compilation() -> None:
+    """The compiled path reads the served jurisdictions at each call, as the schema does."""
+    record = copy.deepcopy(base_profiles()[0])
+    record["licenses"] = [{"jurisdiction": "CA-ON", "credential": "RP"}]
+    assert _compiled(record) is None
+    assert validate_profile(record) == _reference(record)
+    unknown = "Unknown jurisdiction code 'CA-ON'; see GET /api/v1/vocabulary."
+    assert validate_profile(record)[1] == {"licenses": {0: {"jurisdiction": [unknown]}}}
