@@ -10,7 +10,6 @@ not know stops the compilation (``NotCompilable``) rather than being guessed at.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -97,10 +96,7 @@ def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict
     names = frozenset(name for name, *_ in steps)
     given = tuple((name, field_check) for name, field_check, *_ in steps)
     # The rules get what load passes them (the schema's partial and unknown, many=False).
-    bound = [
-        (functools.partial(rule, partial=schema.partial, many=False, unknown=unknown), original)
-        for rule, original in rules
-    ]
+    partial = schema.partial
 
     def check(value: Any) -> dict[str, Any]:
         if type(value) is not dict or not value.keys() <= names:
@@ -117,9 +113,12 @@ def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict
                     raise Undecided
                 elif default is not None:
                     out[name] = default()
-        for rule, pass_original in bound:
+        for rule, pass_original in rules:
             try:
-                rule(out, value) if pass_original else rule(out)
+                if pass_original:
+                    rule(out, value, partial=partial, many=False, unknown=unknown)
+                else:
+                    rule(out, partial=partial, many=False, unknown=unknown)
             except ValidationError:
                 raise Undecided from None
         return out
@@ -263,7 +262,7 @@ def _list(field: fields.List[Any], where: str, test: Test | None) -> Check:
     def check(value: Any) -> list[Any]:
         if type(value) is not list:
             raise Undecided  # tuples and other collections: load decides
-        out = [item(each) for each in value]
+        out = list(map(item, value))
         if test is not None and not test(out):
             raise Undecided
         return out
