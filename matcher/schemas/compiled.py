@@ -272,8 +272,9 @@ def _list(field: fields.List[Any], where: str, test: Test | None) -> Check:
 
 def _code_list(field: CodeList, where: str, test: Test | None) -> Check:
     inner = field.inner
-    if type(inner) is not Code or inner.validators or inner.allow_none:
-        return _list(field, where, test)
+    plain = not (inner.validators or inner.allow_none or inner.pre_load or inner.post_load)
+    if type(inner) is not Code or not plain:
+        return _list(field, where, test)  # the inner field compiled (or refused) on its own
     known = _choices(inner)
     resolve = known if callable(known) else lambda: known
 
