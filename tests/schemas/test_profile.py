@@ -79,8 +79,12 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def _drop(name: str) -> Callable[[dict[str, Any]], None]:
-    return lambda record: record.pop(name)
+def _drop(*names: str) -> Callable[[dict[str, Any]], None]:
+    def change(record: dict[str, Any]) -> None:
+        for name in names:
+            del record[name]
+
+    return change
 
 
 def _in_person_without_location(record: dict[str, Any]) -> None:
@@ -179,6 +183,32 @@ def test_each_broken_rule_is_refused_in_the_schemas_words(
     with pytest.raises(Undecided):
         _COMPILED(complete)
     assert validate_profile(complete) == (None, refused.value.normalized_messages())  # type: ignore[no-untyped-call]
+
+
+KEPT: dict[str, Callable[[dict[str, Any]], None]] = {
+    "control characters in the name (only NUL is refused)": _set("name", "Ana\tRuiz\x01\n"),
+    "a zone alias, stored as its zone": _set("timezone", "US/Pacific"),
+    "an integer fee, stored as a float": _set("fee", {"amount": 120, "currency": "CAD"}),
+    "no postal code": _set("location.postal_code", None),
+    "a window ending at midnight": _set(
+        "availability.0", {"day": "sun", "start": "23:59", "end": "24:00"}
+    ),
+    "one style dimension": _set("style", {"challenge": -3}),
+    "no gender, faith or fee": lambda record: record.update(gender=None, faith=None, fee=None),
+    "optional parts left out": _drop("concerns", "fee", "style"),
+    "an id with dots, underscores and dashes": _set("id", "a.b_c-1"),
+}
+
+
+@pytest.mark.parametrize("variant", list(KEPT))
+def test_each_kept_variant_is_normalised_as_load_does(
+    complete: dict[str, Any], variant: str
+) -> None:
+    """Valid but unusual: the compiled path accepts it alone, with load's normalised output."""
+    KEPT[variant](complete)
+    got = _compiled(complete)
+    assert got is not None
+    assert same(got, _REFERENCE.load(complete))
 
 
 def test_valid_profiles_never_reach_marshmallow() -> None:
