@@ -366,12 +366,12 @@ def _condition(rule: Any, name: str, where: str) -> tuple[str, dict[str, Any]]:
 def _between(
     subject: str, low: Any, high: Any, name: str, *, inclusive: tuple[bool, bool]
 ) -> tuple[str, dict[str, Any]]:
-    """``low <= subject <= high`` with either bound left out or exclusive."""
-    parts, names = [], {}
+    """``low <= subject <= high`` (one chained comparison) with either bound left out or open."""
+    condition, names = subject, {}
     if low is not None:
-        parts.append(f"{name}_min {'<=' if inclusive[0] else '<'} {subject}")
+        condition = f"{name}_min {'<=' if inclusive[0] else '<'} {condition}"
         names[f"{name}_min"] = low
     if high is not None:
-        parts.append(f"{subject} {'<=' if inclusive[1] else '<'} {name}_max")
+        condition = f"{condition} {'<=' if inclusive[1] else '<'} {name}_max"
         names[f"{name}_max"] = high
-    return " and ".join(parts) or "True", names
+    return (condition if names else "True"), names
