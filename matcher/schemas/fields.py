@@ -1,4 +1,9 @@
-"""Marshmallow field types for the service's codes, and how their errors are named."""
+"""Marshmallow field types for the service's codes, and how their errors are named.
+
+Each type used in the profile has a compiled counterpart in compiled.py (what ``_deserialize``
+accepts, restated as plain checks); change one and tests/schemas/test_compiled.py says if the other
+no longer agrees.
+"""
 
 from __future__ import annotations
 
@@ -191,12 +196,6 @@ def distinct(values: list[Any]) -> None:
         if value in seen:
             raise ValidationError(f"{value!r} is listed twice.")
         seen.add(value)
-
-
-def minutes(clock: str) -> int:
-    """Minutes since midnight of an ``HH:MM`` time (``24:00`` is 1440)."""
-    hours, mins = clock.split(":")
-    return int(hours) * 60 + int(mins)
 
 
 def field_path(parts: list[str | int]) -> str:

