@@ -30,6 +30,7 @@ from matcher.schemas.fields import (
     Text,
     TimeZone,
     distinct,
+    unicode_text,
 )
 
 Check = Callable[[Any], Any]
@@ -161,7 +162,9 @@ def _string(field: fields.String, where: str, test: Test | None) -> Check:
 
 def _text(field: Text, where: str, test: Test | None) -> Check:
     def check(value: Any) -> str:
-        if type(value) is not str or "\x00" in value or (test is not None and not test(value)):
+        if type(value) is not str or "\x00" in value or not unicode_text(value):
+            raise Undecided
+        if test is not None and not test(value):
             raise Undecided
         return value
 

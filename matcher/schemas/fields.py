@@ -113,7 +113,23 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise ValidationError("Must not contain NUL (\\u0000) characters.")
+        if not unicode_text(text):
+            raise ValidationError(UNPAIRED)
         return text
+
+
+UNPAIRED = "Not valid Unicode (unpaired surrogate)."
+
+
+def unicode_text(text: str) -> bool:
+    """Whether ``text`` can be stored as UTF-8 (JSON may escape a lone surrogate, "\\ud800")."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class StrictBoolean(fields.Boolean):

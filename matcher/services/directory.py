@@ -8,9 +8,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+import orjson
 from sqlmodel import Session
 
-from matcher.schemas.fields import count_messages, field_path, flatten_errors, invalid_text
+from matcher.core.scoring.index import gc_paused
+from matcher.schemas.fields import (
+    UNPAIRED,
+    count_messages,
+    field_path,
+    flatten_errors,
+    invalid_text,
+)
 from matcher.schemas.profile import validate_profile
 from matcher.services.errors import Invalid, Malformed, NotFound
 from matcher.storage import counters
@@ -78,6 +86,10 @@ def _block_records(block: bytes, line: int) -> Iterator[Any]:
 
 
 def _record(raw: bytes, line: int) -> Any:
+    try:  # orjson reads a line several times faster, and reads it as json does ...
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # ... except what it refuses (NaN, a lone surrogate, huge numbers): json decides
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -151,35 +163,40 @@ def validate_records(
     invalid, unreadable = Report(limits.max_errors), Report(limits.max_errors)
     first_seen: dict[str, int] = {}
     count = 0
-    for index, record in enumerate(records):
-        if limits.max_records is not None and index >= limits.max_records:
-            raise Invalid(
-                f"More than {limits.max_records} profiles in one import; nothing imported. "
-                "Send them in several imports.",
-                {"body": [f"At most {limits.max_records} profiles per import."]},
-            )
-        count += 1
-        if progress:
-            progress(1)
-        if isinstance(record, Unreadable):
-            unreadable.add({f"line {record.line}": [record.message]})
-            continue
-        unusable = invalid_text(record, [index])
-        if unusable is not None:
-            invalid.add({unusable: ["Not valid Unicode (unpaired surrogate)."]})
-            continue
-        profile, messages = validate_profile(record)
-        if profile is None:
-            if invalid.full:
-                invalid.count(messages)
-            else:
-                invalid.add(flatten_errors(messages, [index]))
-            continue
-        earlier = first_seen.setdefault(profile["id"], index)
-        if earlier != index:
-            invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
-        elif not (invalid.items or unreadable.items):
-            profiles.append(profile)  # kept only while the import can still succeed
+    # Validated profiles are kept, so the collector would rescan them at every collection:
+    # paused (they hold no cycles), the whole import validates in about half the time.
+    with gc_paused():
+        for index, record in enumerate(records):
+            if limits.max_records is not None and index >= limits.max_records:
+                raise Invalid(
+                    f"More than {limits.max_records} profiles in one import; nothing imported. "
+                    "Send them in several imports.",
+                    {"body": [f"At most {limits.max_records} profiles per import."]},
+                )
+            count += 1
+            if progress:
+                progress(1)
+            if isinstance(record, Unreadable):
+                unreadable.add({f"line {record.line}": [record.message]})
+                continue
+            profile, messages = validate_profile(record)
+            if profile is None:
+                # An accepted profile holds no lone surrogate (its free text is checked, every
+                # other string is a code); a refused one may, anywhere, keys included: then that
+                # is all its report says, so no message repeats a string that cannot be stored.
+                unusable = invalid_text(record, [index])
+                if unusable is not None:
+                    invalid.add({unusable: [UNPAIRED]})
+                elif invalid.full:
+                    invalid.count(messages)
+                else:
+                    invalid.add(flatten_errors(messages, [index]))
+                continue
+            earlier = first_seen.setdefault(profile["id"], index)
+            if earlier != index:
+                invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
+            elif not (invalid.items or unreadable.items):
+                profiles.append(profile)  # kept only while the import can still succeed
     if unreadable.items:
         summary = f"{unreadable.items} NDJSON lines are not JSON; nothing imported."
         raise Malformed(unreadable.detail(summary), unreadable.errors)
@@ -193,7 +210,8 @@ def validate_records(
 
 def prepare_import(profiles: Sequence[dict[str, Any]]) -> stored.Batch:
     """Validated profiles made ready to write; call it before the write transaction."""
-    return stored.prepare(profiles)
+    with gc_paused():
+        return stored.prepare(profiles)
 
 
 def import_profiles(

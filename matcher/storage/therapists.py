@@ -9,6 +9,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Text, bindparam, case, cast, column, func, null, select, true
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects.postgresql import JSONB
@@ -93,7 +94,6 @@ class Batch:
 
 def prepare(profiles: Sequence[dict[str, Any]]) -> Batch:
     """The rows of ``profiles``; JSON and tags are serialised here, outside the write lock."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     rows = [
         (
             p["id"],
@@ -101,7 +101,7 @@ def prepare(profiles: Sequence[dict[str, Any]]) -> Batch:
             p["accepting_new_clients"],
             p["capacity"],
             # Capacity lives in its column only: referrals take slots there.
-            dumps({k: v for k, v in p.items() if k != "capacity"}),
+            orjson.dumps({k: v for k, v in p.items() if k != "capacity"}).decode(),
             tag_text(p),
         )
         for p in profiles

@@ -101,6 +101,8 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "name with NUL": _set("name", "Ana\x00Ruiz"),
     "credential with NUL": _set("licenses.0.credential", "\x00"),
     "postal code with NUL": _set("location.postal_code", "9\x0012"),
+    "name with a lone surrogate": _set("name", "Ana \ud800Ruiz"),
+    "credential with a lone surrogate": _set("licenses.0.credential", "\udfff"),
     "postal code too long": _set("location.postal_code", "1" * 17),
     "id with a newline": _set("id", "t-1\n"),
     "id 'import'": _set("id", "import"),
@@ -187,6 +189,7 @@ def test_each_broken_rule_is_refused_in_the_schemas_words(
 
 KEPT: dict[str, Callable[[dict[str, Any]], None]] = {
     "control characters in the name (only NUL is refused)": _set("name", "Ana\tRuiz\x01\n"),
+    "a name beyond the BMP (a surrogate pair in JSON)": _set("name", "Ana \U0001f33f Ruiz"),
     "a zone alias, stored as its zone": _set("timezone", "US/Pacific"),
     "an integer fee, stored as a float": _set("fee", {"amount": 120, "currency": "CAD"}),
     "no postal code": _set("location.postal_code", None),

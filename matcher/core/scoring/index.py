@@ -92,7 +92,7 @@ TABLE_OF: Mapping[str, str] = MappingProxyType(
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while encoding.
 
     Encoding allocates hundreds of thousands of short-lived lists and ints, none in cycles; each
@@ -195,7 +195,7 @@ class TherapistIndex:
         """
         parts: list[dict[str, Array]] = []
         tables = seed_tables(ALL_COLUMNS)
-        with _gc_paused():
+        with gc_paused():
             for batch in _batches(profiles, chunk):
                 encoded, tables = encode(batch, ALL_COLUMNS, tables)
                 parts.append(encoded)
@@ -255,7 +255,7 @@ class TherapistIndex:
         for therapist_id in removed:  # removed in the same batch: removal wins
             latest.pop(therapist_id, None)
         ordered = sorted(latest)
-        with _gc_paused():
+        with gc_paused():
             new, tables = encode([latest[k] for k in ordered], ALL_COLUMNS, self.tables)
         # A replaced profile keeps its alliance record: ratings belong to the therapist.
         new_alliance = np.array(
