@@ -10,36 +10,33 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from flask import Flask
 from tqdm import tqdm
 
-from matcher.app import create_app
+from matcher import vocabulary
 from matcher.config import Settings, share_metrics_through
-from matcher.lab.simulation.history import KEY_ID, play_history
-from matcher.services import clients, directory, organisations, training, users
-from matcher.services import models as model_versions
-from matcher.services.demo import (
-    create_demo_key,
-    create_demo_users,
-    load_demo_directory,
-    save_demo_key,
-    save_demo_logins,
-)
+from matcher.services import clients, directory, organisations, users
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
-from matcher.services.matching import MatchService
-from matcher.services.models import ensure_default
-from matcher.serving import default_workers, metrics_folder, serve
 from matcher.storage.database import Database
 from matcher.storage.schema import schema_lock
 from matcher.storage.schema import upgrade as migrate
+
+if TYPE_CHECKING:
+    from matcher.services.matching import MatchService
+
+# The app, the learner, the simulator and gunicorn are imported by the commands that use them:
+# a command such as "profiles import" starts in a fraction of the time importing them all takes.
 
 
 def upgrade(db: Database) -> None:
     """Migrate to the newest schema and make sure version 1 of the model exists."""
     # One process at a time: two hosts starting together would both create the same tables.
+    from matcher.services.models import ensure_default
+
     with schema_lock(db):
         migrate(db)
         with db.transaction() as session:
@@ -59,8 +56,12 @@ def refuse(refusal: Refused) -> NoReturn:
 
 
 def _database() -> Database:
-    app = create_app()
-    db: Database = app.extensions["matcher"].db
+    """The configured database, as the app finds it, without building the app."""
+    settings = Settings.from_env()
+    instance = Flask("matcher", instance_path=settings.instance_path).instance_path
+    Path(instance).mkdir(parents=True, exist_ok=True)
+    vocabulary.serve_countries(settings.countries)  # as create_app: jurisdictions served
+    db = Database(settings.resolved_database_url(instance))
     click.get_current_context().call_on_close(db.close)
     return db
 
@@ -89,6 +90,8 @@ def serve_command(
     host: str, port: int, workers: int | None, demo: bool, demo_history: bool
 ) -> None:
     """Migrate the database, then serve with gunicorn."""
+    from matcher.serving import metrics_folder
+
     metrics = metrics_folder()  # before the app is built: prometheus_client reads it once
     master = os.getpid()
     try:
@@ -102,6 +105,16 @@ def serve_command(
 
 
 def _serve(host: str, port: int, workers: int | None, demo: bool, demo_history: bool) -> None:
+    from matcher.app import create_app
+    from matcher.services.demo import (
+        create_demo_key,
+        create_demo_users,
+        load_demo_directory,
+        save_demo_key,
+        save_demo_logins,
+    )
+    from matcher.serving import default_workers, serve
+
     try:
         app = create_app()
     except ValueError as err:  # a MATCHER_* setting that cannot be served as given
@@ -145,6 +158,8 @@ def _serve(host: str, port: int, workers: int | None, demo: bool, demo_history: 
 
 def _play_demo_history(matching: MatchService) -> None:
     """Give the demo evidence to learn from: simulated clients played through the services."""
+    from matcher.lab.simulation.history import KEY_ID, play_history
+
     with tqdm(total=0, desc="Demo history", unit=" referrals", leave=False) as bar:
 
         def advance(_stage: str, done: int, total: int) -> None:
@@ -370,6 +385,8 @@ def clients_erase(client_ref: str, org: str | None) -> None:
 )
 def clients_expire(days: int | None) -> None:
     """Erase recorded intakes older than the retention period (run it daily, e.g. from cron)."""
+    from matcher.app import create_app
+
     app = create_app()
     db: Database = app.extensions["matcher"].db
     click.get_current_context().call_on_close(db.close)
@@ -436,7 +453,9 @@ def history_group() -> None:
 def history_import(file: Path) -> None:
     """Import a JSON array or NDJSON file of past referrals with ratings: all or nothing."""
     from matcher.services import history
+    from matcher.services import models as model_versions
     from matcher.services.alliance import AllianceRecordSource
+    from matcher.services.matching import MatchService
 
     db = _database()
     upgrade(db)
@@ -472,6 +491,8 @@ def _actor() -> str:
 @click.option("--note", default="", help="Why this candidate was trained.")
 def train_command(note: str) -> None:
     """Learn a candidate model from the early-alliance ratings (it is not activated)."""
+    from matcher.services import training
+
     db = _database()
     upgrade(db)
     steps = [
@@ -529,6 +550,8 @@ def models_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models_list(as_json: bool) -> None:
     """Every model version, newest first."""
+    from matcher.services import models as model_versions
+
     db = _database()
     upgrade(db)
     with db.session() as session:
@@ -566,6 +589,8 @@ def models_list(as_json: bool) -> None:
 @click.option("--note", default="", help="Why (kept in the audit log).")
 def models_activate(version: int, note: str) -> None:
     """Make VERSION the model every match uses (an older one: a rollback)."""
+    from matcher.services import models as model_versions
+
     db = _database()
     upgrade(db)
     try:

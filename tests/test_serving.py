@@ -206,8 +206,11 @@ def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
     with db.transaction() as session:
         _, key = create_key(session, name="importer", scopes=("profiles",))
     db.close()
-    body = _many_profiles(10)  # 24,000 profiles: far longer than the 3 s allowed below
-    with _serving(instance, MATCHER_TIMEOUT="3") as (base, log):
+    # 96,000 profiles (about 90 MB): validating and writing them takes several times the 2 s
+    # allowed below, even on a quiet machine, once the import's limits are raised to let it in.
+    body = _many_profiles(40)
+    limits = {"MATCHER_MAX_IMPORT_RECORDS": "200000", "MATCHER_MAX_IMPORT_BYTES": str(200 << 20)}
+    with _serving(instance, MATCHER_TIMEOUT="2", **limits) as (base, log):
         started = time.monotonic()
         try:
             status, _ = _call(
