@@ -66,6 +66,20 @@ def _validated(therapist_ids: npt.ArrayLike, scores: npt.ArrayLike) -> tuple[Any
     return ids, values
 
 
+def variance_components(groups: npt.ArrayLike, values: npt.ArrayLike) -> tuple[float, float]:
+    """(tau^2, sigma^2) of one value per row grouped by therapist (``estimate_records``' estimator;
+    the learner uses it for its therapist intercepts, so records and weights shrink alike)."""
+    ids, scores = _validated(groups, values)
+    if not len(scores):
+        share = FLOOR_FACTOR * THERAPIST_SHARE
+        return share * PRIOR_VARIANCE, (1 - share) * PRIOR_VARIANCE
+    _, inverse = np.unique(ids, return_inverse=True)
+    inverse = inverse.astype(np.int64)
+    n = np.bincount(inverse).astype(np.int64)
+    raw_mean = np.bincount(inverse, weights=scores) / n
+    return _variance_components(n, raw_mean, scores, inverse)
+
+
 def _variance_components(
     n: IntArray, raw_mean: Floats, values: Floats, inverse: IntArray
 ) -> tuple[float, float]:
