@@ -659,9 +659,11 @@ def _simulate_worlds(config: Any, worlds: int, processes: int, *, as_json: bool)
 
     def played(row: Any) -> None:
         # A world takes minutes: say each one as it is done (on stderr, the table stays clean).
-        click.echo(family.row_line(row), err=True)
+        line = json.dumps(dataclasses.asdict(row)) if as_json else family.row_line(row)
+        click.echo(line, err=True)
 
-    click.echo(family.HEADER, err=True)
+    if not as_json:
+        click.echo(family.HEADER, err=True)
     try:
         rows, seconds = family.timed_family(config, worlds, processes, on_row=played)
     except (Refused, ValueError) as err:
