@@ -179,7 +179,9 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
     (random therapist intercepts with tau^2 and sigma^2 estimated from the residuals, as the
     therapist records estimate them, ``record.variance_components``) or a number, the variance
     ratio tau^2 / sigma^2 held fixed. Needs ``groups`` at fit; without them it is ignored.
-    Fitted: ``therapist_variance_`` and ``residual_variance_`` (NaN without therapist effects).
+    Fitted: ``therapist_variance_`` and ``residual_variance_`` (NaN unless estimated). With
+    therapist intercepts the held-out MSE in ``cv_results_`` is measured after each held-out
+    therapist's own intercept is profiled out of its ratings (as in the fit).
     """
 
     def __init__(
