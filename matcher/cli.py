@@ -681,8 +681,16 @@ def _simulate_worlds(config: Any, worlds: int, processes: int, *, as_json: bool)
 
     if config.database_url is not None:
         raise click.ClickException("--worlds plays each world in a temporary SQLite database.")
+
+    def played(row: Any) -> None:
+        # A world takes minutes: say each one as it is done (on stderr, the table stays clean).
+        line = json.dumps(dataclasses.asdict(row)) if as_json else family.row_line(row)
+        click.echo(line, err=True)
+
+    if not as_json:
+        click.echo(family.HEADER, err=True)
     try:
-        rows, seconds = family.timed_family(config, worlds, processes)
+        rows, seconds = family.timed_family(config, worlds, processes, on_row=played)
     except (Refused, ValueError) as err:
         click.echo(f"Simulation stopped: {err}", err=True)
         sys.exit(1)

@@ -34,6 +34,12 @@ HELD_WEIGHTS = {"alliance": ALLIANCE_SPAN}
 MAX_IPW = 5.0
 # How the learner chooses its penalty (``AllianceRegressor(rule=...)``); see learn().
 RULE = "one_se"
+# The joint model (``AllianceRegressor(therapist_effects=...)``): random therapist intercepts
+# beside the weights, their variance estimated as the records estimate it. The therapist's effect
+# is then the intercept itself, so the alliance record a pair had at match time (an earlier,
+# noisier estimate of the same effect) is not subtracted as an offset while fitting; its weight
+# stays ALLIANCE_SPAN, so in a score the record's contribution is the shrunk estimate.
+THERAPIST_EFFECTS: str | None = "estimate"
 
 __all__ = ["LearnedCandidate", "TrainingData", "learn", "store", "training_data"]
 
@@ -184,6 +190,13 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
     active = model_versions.active_weights(session)
     prior = active.vector()
     say("fitting and evaluating on held-out therapists")
+    baseline = data.baseline
+    if THERAPIST_EFFECTS is not None:
+        # Centred on itself, the match-time record drops out of the fit (no offset); held-out
+        # predictions still read it from the raw features.
+        baseline = baseline.copy()
+        column = FEATURES.index("alliance")
+        baseline[:, column] = data.features[:, column]
     evaluation: dict[str, Any] = evaluate(
         data.features,
         data.alliance,
@@ -192,10 +205,11 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
         active_coef=prior,
         active_intercept=active.intercept,
         feature_names=list(FEATURES),
-        baseline=data.baseline,
+        baseline=baseline,
         learner_params={
             "fixed_coef": [HELD_WEIGHTS.get(name, np.nan) for name in FEATURES],
             "rule": RULE,
+            "therapist_effects": THERAPIST_EFFECTS,
         },
     )
     # evaluate() fits the learner on all ratings (same prior, same seed) besides its held-out

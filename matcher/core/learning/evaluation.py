@@ -34,6 +34,10 @@ class NotEnoughRatings(ValueError):
     """Too few rated referrals, or therapists, to learn weights from."""
 
 
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
 def check_enough(n_ratings: int, n_therapists: int) -> None:
     """Refuse to learn from fewer than MINIMUM_RATINGS ratings or MINIMUM_THERAPISTS therapists."""
     if n_ratings < MINIMUM_RATINGS or n_therapists < MINIMUM_THERAPISTS:
@@ -278,6 +282,9 @@ def evaluate(
             "intercept": intercept,
             "weights": dict(zip(names, model.coef_.tolist(), strict=True)),
             "alpha": model.alpha_,
+            # The joint model's variance components (None without therapist intercepts).
+            "therapist_variance": _finite(model.therapist_variance_),
+            "residual_variance": _finite(model.residual_variance_),
         },
         "heldout": heldout,
         "calibration": {k: calibration(v, target, weight) for k, v in predicted.items()},

@@ -23,11 +23,15 @@ PRIOR_MEAN = 0.73
 # Assumption: the WAI-SR total's SD is about 7 points in clinical samples, 7 / 48 = 0.15 on 0..1.
 # Used only when fewer than two ratings leave the spread unknown.
 PRIOR_VARIANCE = 0.15**2
-# Therapist effects are about 5% of outcome variance (Johns et al. 2019). tau^2 is kept at least at
-# that share, so a handful of therapists cannot shrink every record all the way to the mean: with
-# about 3 rated referrals per therapist the moment estimate is noisy, and in the simulator a floor
-# at half the share left records over-shrunk in some worlds (the best weight on them rose to 0.34
-# where 0.2 is calibrated) while the full share changed nothing where the estimate was above it.
+# Therapist effects are about 5% of outcome variance (Johns et al. 2019; 0.2-29%). tau^2 is kept at
+# least at FLOOR_FACTOR times that share, so a handful of therapists cannot shrink every record all
+# the way to the mean: with about 3 rated referrals per therapist the moment estimate is noisy.
+# Checked on the family of worlds (``matcher simulate --worlds``, therapist shares 1% to 10%;
+# bench/README.md): in five worlds with true shares of 4.6-7.6% the records' estimate stayed above
+# this floor; in a world with a true share of 1.5% the floor held tau^2 at 2.3 times its true
+# value. A floor at half the share moved the learned model's share of the best lift by +0.5
+# points there and by -1.0 in another world (through the learner's penalty), 0 in four: no
+# evidence either way, so the floor stays where the research world put it.
 THERAPIST_SHARE = 0.05
 FLOOR_FACTOR = 1.0
 # The scoring core has no span for the alliance feature, so it is set here: a shrunken record
@@ -64,6 +68,20 @@ def _validated(therapist_ids: npt.ArrayLike, scores: npt.ArrayLike) -> tuple[Any
     if not np.isfinite(values).all():
         raise ValueError("Alliance scores must be finite numbers.")
     return ids, values
+
+
+def variance_components(groups: npt.ArrayLike, values: npt.ArrayLike) -> tuple[float, float]:
+    """(tau^2, sigma^2) of one value per row grouped by therapist (``estimate_records``' estimator;
+    the learner uses it for its therapist intercepts, so records and weights shrink alike)."""
+    ids, scores = _validated(groups, values)
+    if not len(scores):
+        share = FLOOR_FACTOR * THERAPIST_SHARE
+        return share * PRIOR_VARIANCE, (1 - share) * PRIOR_VARIANCE
+    _, inverse = np.unique(ids, return_inverse=True)
+    inverse = inverse.astype(np.int64)
+    n = np.bincount(inverse).astype(np.int64)
+    raw_mean = np.bincount(inverse, weights=scores) / n
+    return _variance_components(n, raw_mean, scores, inverse)
 
 
 def _variance_components(

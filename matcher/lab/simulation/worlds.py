@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -64,13 +65,30 @@ def _one(config: SimulationConfig) -> WorldRow:
     )
 
 
-def run_family(config: SimulationConfig, worlds: int, *, processes: int = 2) -> list[WorldRow]:
-    """Play worlds 0..worlds-1 of the family drawn with ``config.seed``."""
+def run_family(
+    config: SimulationConfig,
+    worlds: int,
+    *,
+    processes: int = 2,
+    on_row: Callable[[WorldRow], None] | None = None,
+) -> list[WorldRow]:
+    """Play worlds 0..worlds-1 of the family drawn with ``config.seed``; ``on_row`` is called
+    with each world's row as soon as it is played (in world order)."""
     configs = [replace(config, world=k) for k in range(worlds)]
+    rows: list[WorldRow] = []
     if processes <= 1 or worlds <= 1:
-        return [_one(c) for c in configs]
+        played = map(_one, configs)
+        for row in played:
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+        return rows
     with multiprocessing.get_context("fork").Pool(min(processes, worlds)) as pool:
-        return list(pool.imap(_one, configs))
+        for row in pool.imap(_one, configs):
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows
 
 
 def floors(rows: list[WorldRow]) -> dict[str, Any]:
@@ -106,29 +124,32 @@ def _pct(value: float | None) -> str:
     return "   -" if value is None else f"{100 * value:4.0f}%"
 
 
+def row_line(r: WorldRow) -> str:
+    """One world's line of the table."""
+    gain = "    -"
+    if r.learned is not None and r.default is not None:
+        gain = f"{100 * (r.learned - r.default):+5.1f}"
+    rho = "   -" if r.rank_correlation is None else f"{r.rank_correlation:4.2f}"
+    interval = "-" if r.ope_interval is None else f"{r.ope_interval[0]:.3f}-{r.ope_interval[1]:.3f}"
+    estimate = "-" if r.ope_estimate is None else f"{r.ope_estimate:.3f}"
+    true = "-" if r.ope_true is None else f"{r.ope_true:.3f}"
+    return (
+        f"{r.name:<16} {100 * r.therapist_share:8.1f}%  {_pct(r.default):>7}  "
+        f"{_pct(r.learned):>7}  {_pct(r.oracle):>7} {gain} {rho}   {true:>8}  "
+        f"{estimate} ({interval}) {r.ope_covers}"
+    )
+
+
+HEADER = (
+    "world            u_t share  default  learned   oracle  gain  rho   OPE true  "
+    "DR estimate (95%)      covers"
+)
+
+
 def table(rows: list[WorldRow], seconds: float) -> str:
     """The per-world table, a summary, and the floors."""
-    lines = [
-        "world            u_t share  default  learned   oracle  gain  rho   OPE true  "
-        "DR estimate (95%)      covers",
-    ]
-    for r in rows:
-        gain = (
-            "    -"
-            if r.learned is None or r.default is None
-            else f"{100 * (r.learned - r.default):+5.1f}"
-        )
-        rho = "   -" if r.rank_correlation is None else f"{r.rank_correlation:4.2f}"
-        interval = (
-            "-" if r.ope_interval is None else f"{r.ope_interval[0]:.3f}-{r.ope_interval[1]:.3f}"
-        )
-        estimate = "-" if r.ope_estimate is None else f"{r.ope_estimate:.3f}"
-        true = "-" if r.ope_true is None else f"{r.ope_true:.3f}"
-        lines.append(
-            f"{r.name:<16} {100 * r.therapist_share:8.1f}%  {_pct(r.default):>7}  "
-            f"{_pct(r.learned):>7}  {_pct(r.oracle):>7} {gain} {rho}   {true:>8}  "
-            f"{estimate} ({interval}) {r.ope_covers}"
-        )
+    lines = [HEADER]
+    lines.extend(row_line(r) for r in rows)
     for name in ("default", "learned", "oracle"):
         values = [getattr(r, name) for r in rows if getattr(r, name) is not None]
         if values:
@@ -146,9 +167,12 @@ def table(rows: list[WorldRow], seconds: float) -> str:
 
 
 def timed_family(
-    config: SimulationConfig, worlds: int, processes: int
+    config: SimulationConfig,
+    worlds: int,
+    processes: int,
+    on_row: Callable[[WorldRow], None] | None = None,
 ) -> tuple[list[WorldRow], float]:
     """``run_family`` and how long it took, in seconds."""
     started = time.perf_counter()
-    rows = run_family(config, worlds, processes=processes)
+    rows = run_family(config, worlds, processes=processes, on_row=on_row)
     return rows, time.perf_counter() - started

@@ -162,3 +162,12 @@ def test_evaluate_refuses_too_little_data_and_missing_therapists() -> None:
         _evaluate(x, y, None)
     with pytest.raises(ValueError, match="feature_names"):
         _evaluate(x, y, therapist, feature_names=FEATURES[:3])
+
+
+def test_the_joint_model_reports_its_variance_components(report: dict[str, Any]) -> None:
+    assert report["learned"]["therapist_variance"] is None  # no therapist intercepts asked for
+    x, y, therapist = simulate(4_000, 150, seed=20, noise=0.12, therapist_sd=0.05)
+    joint = _evaluate(x, y, therapist, learner_params={**FAST, "therapist_effects": "estimate"})
+    assert joint["learned"]["therapist_variance"] == pytest.approx(0.05**2, rel=0.35)
+    assert joint["learned"]["residual_variance"] == pytest.approx(0.12**2, rel=0.1)
+    assert json.loads(json.dumps(joint, allow_nan=False)) == joint

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from matcher.core.learning.learner import AllianceRegressor
@@ -240,3 +242,72 @@ def test_groups_must_match_the_ratings() -> None:
     x, y, _ = simulate(50, 5, seed=11)
     with pytest.raises(ValueError, match="one entry per sample"):
         AllianceRegressor().fit(x, y, groups=[1, 2])
+
+
+def selected(n: int, therapists: int, seed: int, therapist_sd: float = 0.08) -> Arrays:
+    """Ratings where therapists with a larger own effect were sent clients who matched less well,
+    as a ranking that lifts therapists on their record does; true weights TRUE_COEF."""
+    rng = np.random.default_rng(seed)
+    therapist = rng.integers(0, therapists, n)
+    effect = rng.normal(0, therapist_sd, therapists)
+    x = rng.random((n, len(TRUE_COEF)))
+    x = np.clip(x - 3.0 * effect[therapist][:, None], 0.0, 1.0)
+    y = TRUE_INTERCEPT + x @ TRUE_COEF + effect[therapist] + rng.normal(0, 0.05, n)
+    return x, y, therapist
+
+
+def test_therapist_intercepts_keep_a_therapists_own_effect_out_of_the_match_weights() -> None:
+    x, y, therapist = selected(6_000, 300, seed=21)
+    params = {"n_bootstrap": 0, "random_state": 0, "rule": "min"}
+    plain = AllianceRegressor(**params).fit(x, y, groups=therapist)
+    joint = AllianceRegressor(therapist_effects="estimate", **params).fit(x, y, groups=therapist)
+    plain_error = np.abs(plain.coef_ - TRUE_COEF).mean()
+    joint_error = np.abs(joint.coef_ - TRUE_COEF).mean()
+    # Ignoring the therapists, the better ones' worse-matched clients drag every weight down.
+    assert (plain.coef_ < TRUE_COEF).sum() >= 9
+    assert joint_error < 0.3 * plain_error
+    assert joint.coef_ == pytest.approx(TRUE_COEF, abs=0.02)
+
+
+def test_therapist_and_rating_variances_are_estimated() -> None:
+    x, y, therapist = simulate(20_000, 500, seed=22, noise=0.12, therapist_sd=0.05)
+    model = AllianceRegressor(therapist_effects="estimate", n_bootstrap=0, random_state=0)
+    model.fit(x, y, groups=therapist)
+    assert model.therapist_variance_ == pytest.approx(0.05**2, rel=0.2)
+    assert model.residual_variance_ == pytest.approx(0.12**2, rel=0.05)
+    plain = AllianceRegressor(n_bootstrap=0, random_state=0).fit(x, y, groups=therapist)
+    assert np.isnan(plain.therapist_variance_)
+
+
+def test_a_tiny_variance_ratio_is_the_plain_fit_and_intercepts_need_therapists() -> None:
+    x, y, therapist = simulate(1_000, 50, seed=23)
+    params = {"alphas": [0.5], "n_bootstrap": 0}
+    plain = AllianceRegressor(**params).fit(x, y, groups=therapist)
+    tiny = AllianceRegressor(therapist_effects=1e-12, **params).fit(x, y, groups=therapist)
+    assert tiny.coef_ == pytest.approx(plain.coef_, abs=1e-6)
+    ungrouped = AllianceRegressor(therapist_effects="estimate", **params).fit(x, y)
+    assert ungrouped.coef_ == pytest.approx(AllianceRegressor(**params).fit(x, y).coef_)
+
+
+@pytest.mark.parametrize("effects", ["fitted", 0.0, -1.0, float("inf"), True])
+def test_therapist_effects_must_be_estimate_or_a_positive_ratio(effects: Any) -> None:
+    x, y, therapist = simulate(50, 5, seed=24)
+    with pytest.raises(ValueError, match="therapist_effects must be"):
+        AllianceRegressor(therapist_effects=effects).fit(x, y, groups=therapist)
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    ratio=st.floats(1e-3, 1e3),
+    alpha=st.floats(0.0, 10.0),
+)
+def test_joint_weights_are_non_negative_and_the_score_adds_up(
+    seed: int, ratio: float, alpha: float
+) -> None:
+    x, y, therapist = simulate(120, 12, seed=seed, therapist_sd=0.1)
+    model = AllianceRegressor(therapist_effects=ratio, alphas=[alpha], n_bootstrap=5)
+    model.fit(x, y, groups=therapist)
+    assert (model.coef_ >= 0).all()
+    assert np.isfinite(model.intercept_)
+    assert model.predict(x) == pytest.approx(model.intercept_ + x @ model.coef_)
+    assert (model.coef_interval_[:, 0] <= model.coef_interval_[:, 1]).all()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from matcher.lab.simulation import family
+import pytest
+
+from matcher.lab.simulation import SimulationConfig, family, worlds
 from matcher.lab.simulation import world as truth
 
 
@@ -53,3 +55,41 @@ def test_a_family_world_with_past_referrals_learns_from_them_and_checks_its_esti
     assert 0.0 < report.off_policy["true_value"] < 1.0
     for estimate in report.off_policy["estimates"]:
         assert estimate["n"] <= report.counts.explored
+
+
+def _row(number: int, learned: float) -> worlds.WorldRow:
+    return worlds.WorldRow(
+        number=number,
+        name=f"plain-{number + 1}",
+        therapist_share=0.05,
+        default=0.6,
+        learned=learned,
+        oracle=0.75,
+        rank_correlation=0.5,
+        ope_true=0.8,
+        ope_estimate=0.79,
+        ope_interval=[0.75, 0.85],
+        ope_covers=True,
+        weights={},
+        seconds=1.0,
+    )
+
+
+def test_each_world_is_reported_as_soon_as_it_is_played(monkeypatch: pytest.MonkeyPatch) -> None:
+    played: list[int] = []
+
+    def play_one(config: SimulationConfig) -> worlds.WorldRow:
+        played.append(int(config.world or 0))
+        return _row(int(config.world or 0), 0.55 + 0.1 * int(config.world or 0))
+
+    seen: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(worlds, "_one", play_one)
+    rows = worlds.run_family(
+        SimulationConfig(), 3, processes=1, on_row=lambda r: seen.append((r.number, list(played)))
+    )
+    # World k is reported before world k + 1 is played.
+    assert seen == [(0, [0]), (1, [0, 1]), (2, [0, 1, 2])]
+    text = worlds.table(rows, 3.0)
+    assert all(worlds.row_line(r) in text for r in rows)
+    assert "floor learned_minimum: +0.550 against +0.60: NOT met" in text
+    assert "floor learned_median: +0.650 against +0.70: NOT met" in text
