@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from matcher.core.learning.evaluation import MINIMUM_RATINGS, MINIMUM_THERAPISTS
+from matcher.core.learning.minimums import MINIMUM_RATINGS, MINIMUM_THERAPISTS
 from matcher.services import training
 from matcher.storage import outcomes as stored
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlmodel import Session
 
-from matcher.core.learning.evaluation import NotEnoughRatings, check_enough, evaluate
+from matcher.core.learning.minimums import NotEnoughRatings, check_enough
 from matcher.core.learning.offpolicy import LoggedMatch, off_policy
 from matcher.core.learning.record import ALLIANCE_SPAN
 from matcher.core.scoring import FEATURES
@@ -179,6 +179,8 @@ def learn(session: Session, *, progress: Callable[[str], None] | None = None) ->
 
     Refused (Invalid) when there are too few ratings to learn from.
     """
+    from matcher.core.learning.evaluation import evaluate  # the learner: scikit-learn
+
     say = progress or (lambda _step: None)
     say("gathering ratings")
     data = training_data(session)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import min_cost_flow
 
 from matcher.core.assignment.problem import UNASSIGNED, Ints, Problem
 
@@ -32,6 +31,8 @@ def flow(problem: Problem, keep: Mask, weight: Ints | None = None) -> Ints:
     n, m = problem.clients, len(problem.slots)
     client, therapist = problem.client[keep], problem.therapist[keep]
     source, sink = n + m, n + m + 1
+    from ortools.graph.python import min_cost_flow  # 18 MB: loaded by the first waitlist
+
     solver = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([np.full(n, source), client, n + np.arange(m), [source]])
     heads = np.concatenate([np.arange(n), n + therapist, np.full(m, sink), [sink]])

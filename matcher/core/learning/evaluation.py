@@ -12,13 +12,14 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_array
 
 from matcher.core.learning.learner import AllianceRegressor, Indices, checked_weights, group_codes
+from matcher.core.learning.minimums import (
+    check_enough,
+)
 from matcher.core.scoring.features import FEATURES
 from matcher.core.scoring.index import Floats
 
 # Below this, learning is refused: a few referrals say little about 11 weights, and a dependable
 # therapist-level alliance estimate takes many cases (research.md).
-MINIMUM_RATINGS = 30
-MINIMUM_THERAPISTS = 5
 # Below these, a candidate is still learned but the evaluation warns that it is fragile.
 FEW_RATINGS = 200
 FEW_THERAPISTS = 30
@@ -30,21 +31,8 @@ MIN_RATINGS_TO_RANK = 3
 _PINNED = 1e-12
 
 
-class NotEnoughRatings(ValueError):
-    """Too few rated referrals, or therapists, to learn weights from."""
-
-
 def _finite(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
-
-
-def check_enough(n_ratings: int, n_therapists: int) -> None:
-    """Refuse to learn from fewer than MINIMUM_RATINGS ratings or MINIMUM_THERAPISTS therapists."""
-    if n_ratings < MINIMUM_RATINGS or n_therapists < MINIMUM_THERAPISTS:
-        raise NotEnoughRatings(
-            f"Learning needs at least {MINIMUM_RATINGS} rated referrals from at least "
-            f"{MINIMUM_THERAPISTS} therapists; there are {n_ratings} from {n_therapists}."
-        )
 
 
 def _spearman(predicted: Floats, observed: Floats) -> float | None:

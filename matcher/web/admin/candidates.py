@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from matcher.core.learning.evaluation import MINIMUM_RATINGS, MINIMUM_THERAPISTS
+from matcher.core.learning.minimums import MINIMUM_RATINGS, MINIMUM_THERAPISTS
 from matcher.core.scoring import FEATURES
 from matcher.schemas.fields import flatten_errors
 from matcher.schemas.models import ModelRequestSchema

@@ -10,13 +10,14 @@ from flask.typing import ResponseReturnValue
 
 from matcher.web.admin import bp
 from matcher.web.admin.audit import _day, _start
-from matcher.web.admin.charts_exposure import exposure_audit, group_label
 from matcher.web.api.audits import exposure_audit as audit_of
 
 
 @bp.get("/exposure")
 def exposure_page() -> ResponseReturnValue:
     """The exposure audit over recorded matches, by day (both days included, UTC)."""
+    from matcher.web.admin.charts_exposure import exposure_audit, group_label  # altair
+
     errors: dict[str, list[str]] = {}
     since, until = _day("since", errors), _day("until", errors)
     if since and until and until < since:

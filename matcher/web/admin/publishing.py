@@ -11,7 +11,7 @@ from matcher.services import models as model_versions
 from matcher.services import preview as previews
 from matcher.services.errors import NotFound
 from matcher.services.models import ModelVersion
-from matcher.web.admin import bp, charts
+from matcher.web.admin import bp
 from matcher.web.admin.display import weight_rows
 from matcher.web.context import services
 
@@ -35,6 +35,8 @@ def _intakes() -> int:
 
 
 def _preview_page(version: int, errors: dict[str, list[str]], note: str) -> ResponseReturnValue:
+    from matcher.web.admin import charts  # altair and its renderer, loaded on first use
+
     model, active = _version(version)
     intakes = _intakes()
     app = services()

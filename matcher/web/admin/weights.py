@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from matcher.services import audit
 from matcher.services import models as model_versions
 from matcher.services.errors import NotFound
-from matcher.web.admin import bp, charts
+from matcher.web.admin import bp
 from matcher.web.admin.display import points, weight_rows
 from matcher.web.context import services
 
@@ -24,6 +24,8 @@ METRICS = (
 @bp.get("/")
 def home() -> ResponseReturnValue:
     """The weights every match uses now, with what each means, and the history of versions."""
+    from matcher.web.admin import charts  # altair and its renderer, loaded on first use
+
     with services().reading() as session:
         active = model_versions.active_version(session)
         versions = model_versions.list_versions(session)
@@ -44,6 +46,8 @@ def home() -> ResponseReturnValue:
 @bp.get("/models/<int:version>")
 def version(version: int) -> ResponseReturnValue:
     """One version beside the weights in force; a learned one with its evaluation and plots."""
+    from matcher.web.admin import charts  # altair and its renderer, loaded on first use
+
     with services().reading() as session:
         try:
             model = model_versions.get_version(session, version=version)

@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from matcher.core.learning.evaluation import (
-    MINIMUM_RATINGS,
-    MINIMUM_THERAPISTS,
-    NotEnoughRatings,
-    check_enough,
-    evaluate,
-    within_therapist_spearman,
-)
+from matcher.core.learning.evaluation import evaluate, within_therapist_spearman
+from matcher.core.learning.minimums import NotEnoughRatings
 from matcher.core.scoring import FEATURES
 from tests.core.learning.test_learner import TRUE_COEF, TRUE_INTERCEPT, simulate
 
@@ -143,14 +137,6 @@ def test_within_therapist_spearman_matches_scipy_per_therapist() -> None:
             sizes.append(inside.sum())
     assert counted == len(rhos) == 29
     assert value == pytest.approx(np.average(rhos, weights=sizes))
-
-
-def test_check_enough_refuses_too_few_ratings_or_therapists() -> None:
-    check_enough(MINIMUM_RATINGS, MINIMUM_THERAPISTS)
-    with pytest.raises(NotEnoughRatings, match="at least 30 rated referrals"):
-        check_enough(MINIMUM_RATINGS - 1, 10)
-    with pytest.raises(ValueError, match="there are 100 from 4"):
-        check_enough(100, MINIMUM_THERAPISTS - 1)
 
 
 def test_evaluate_refuses_too_little_data_and_missing_therapists() -> None:
