@@ -206,6 +206,12 @@ def validate_records(
                 invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
             elif not (invalid.items or unreadable.items):
                 profiles.append(profile)  # kept only while the import can still succeed
+    refuse_problems(unreadable, invalid, count, nothing="No profiles given.")
+    return profiles
+
+
+def refuse_problems(unreadable: Report, invalid: Report, count: int, *, nothing: str) -> None:
+    """Refuse an import that had unreadable lines, invalid records, or no record at all."""
     if unreadable.items:
         summary = f"{unreadable.items} NDJSON lines are not JSON; nothing imported."
         raise Malformed(unreadable.detail(summary), unreadable.errors)
@@ -213,8 +219,7 @@ def validate_records(
         summary = f"{invalid.items} of {count} records are invalid; nothing imported."
         raise Invalid(invalid.detail(summary), invalid.errors)
     if not count:
-        raise Invalid("Nothing to import.", {"body": ["No profiles given."]})
-    return profiles
+        raise Invalid("Nothing to import.", {"body": [nothing]})
 
 
 def prepare_import(profiles: Sequence[dict[str, Any]]) -> stored.Batch:

@@ -16,11 +16,11 @@ from sqlmodel import Session
 
 from matcher.core.learning.instruments import score_items
 from matcher.core.scoring import FEATURES, feature_values
-from matcher.schemas.fields import field_path, flatten_errors, invalid_text
+from matcher.schemas.fields import UNPAIRED, field_path, flatten_errors, invalid_text
 from matcher.schemas.intake import IntakeSchema, normalise
 from matcher.schemas.outcomes import HistoryRecordSchema, RatingRequestSchema
-from matcher.services.directory import ImportLimits, Report, Unreadable
-from matcher.services.errors import Invalid, Malformed
+from matcher.services.directory import ImportLimits, Report, Unreadable, refuse_problems
+from matcher.services.errors import Invalid
 from matcher.services.matching import MatchService
 from matcher.services.organisations import DEFAULT_ORGANISATION
 from matcher.services.recording import reduce_intake
@@ -56,7 +56,7 @@ def validate_history(
             continue
         unusable = invalid_text(record, [index])
         if unusable is not None:
-            invalid.add({unusable: ["Not valid Unicode (unpaired surrogate)."]})
+            invalid.add({unusable: [UNPAIRED]})
             continue
         errors: dict[str, list[str]] = {}
         try:
@@ -80,14 +80,7 @@ def validate_history(
             invalid.add(errors)
         elif not (invalid.items or unreadable.items):
             out.append(row)  # kept only while the import can still succeed
-    if unreadable.items:
-        summary = f"{unreadable.items} NDJSON lines are not JSON; nothing imported."
-        raise Malformed(unreadable.detail(summary), unreadable.errors)
-    if invalid.items:
-        summary = f"{invalid.items} of {count} records are invalid; nothing imported."
-        raise Invalid(invalid.detail(summary), invalid.errors)
-    if not count:
-        raise Invalid("Nothing to import.", {"body": ["No referrals given."]})
+    refuse_problems(unreadable, invalid, count, nothing="No referrals given.")
     return out
 
 

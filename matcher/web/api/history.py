@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from flask import request
 from flask.views import MethodView
-from flask_smorest import abort
 
 from matcher.schemas.common import ProblemSchema
 from matcher.schemas.outcomes import HistoryResultSchema
-from matcher.services import directory, history
+from matcher.services import history
 from matcher.web.api.auth import current_key
 from matcher.web.api.blueprint import ApiBlueprint
+from matcher.web.api.imports import import_records
 from matcher.web.api.problems import PROBLEM_MIMETYPE
 from matcher.web.context import services
 
@@ -71,27 +67,14 @@ class HistoryImport(MethodView):
     )
     def post(self) -> dict[str, int]:
         """Import a JSON array or NDJSON of past referrals with ratings, all or nothing."""
-        settings = services().settings
-        mimetype = request.mimetype
-        ndjson = mimetype in directory.NDJSON_TYPES
-        if not ndjson and mimetype != "application/json" and not mimetype.endswith("+json"):
-            abort(415, message="Send a JSON array (application/json) or NDJSON.")
-        # Bounded as the profile import is: a body limit per format, NDJSON read as it streams,
-        # a record limit and a capped report.
-        request.max_content_length = (
-            settings.max_import_bytes if ndjson else settings.max_import_json_bytes
-        )
-        limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
-        records: Iterable[Any] = (
-            directory.ndjson_records(directory.read_chunks(request.stream))
-            if ndjson
-            else directory.json_array(request.get_data(cache=False))
-        )
-        records = history.validate_history(records, limits=limits)
+        # Bounded as the profile import is: a body limit per format, NDJSON read as it
+        # streams, a record limit and a capped report.
+        records, limits = import_records()
+        validated = history.validate_history(records, limits=limits)
         with services().writing() as session:
             return history.import_history(
                 session,
-                records=records,
+                records=validated,
                 matching=services().matching,
                 key_id=current_key().id,
                 organisation_id=current_key().organisation_id,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -24,6 +22,7 @@ from matcher.schemas.profile import (
 from matcher.services import directory, freshness
 from matcher.services.directory import Therapist, TherapistFilter
 from matcher.web.api.blueprint import ApiBlueprint, IdConverter
+from matcher.web.api.imports import import_records
 from matcher.web.api.problems import PROBLEM_MIMETYPE
 from matcher.web.availability import availability_links
 from matcher.web.context import services
@@ -184,21 +183,7 @@ class TherapistImport(MethodView):
     )
     def post(self) -> dict[str, int]:
         """Create or replace many profiles in one transaction."""
-        settings = services().settings
-        mimetype = request.mimetype
-        ndjson = mimetype in directory.NDJSON_TYPES
-        if not ndjson and mimetype != "application/json" and not mimetype.endswith("+json"):
-            abort(415, message="Send a JSON array (application/json) or NDJSON.")
-        # A JSON array is read whole, NDJSON a line at a time: each format has its own limit.
-        request.max_content_length = (
-            settings.max_import_bytes if ndjson else settings.max_import_json_bytes
-        )
-        limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
-        records: Iterable[Any] = (
-            directory.ndjson_records(directory.read_chunks(request.stream))
-            if ndjson
-            else directory.json_array(request.get_data(cache=False))
-        )
+        records, limits = import_records()
         # Read and validated before the write transaction, so no lock waits on validation.
         batch = directory.prepare_import(directory.validate_records(records, limits=limits))
         with services().writing() as session:
