@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 from matcher.core.scoring.columns import Bools, Column, Floats, Rows
 from matcher.core.scoring.query import ClientQuery
-from matcher.core.scoring.week import words_mask
 
 if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
     from matcher.core.scoring.index import TherapistIndex
@@ -62,18 +61,27 @@ class Shown:
     query: ClientQuery
     rows: Rows
     now: datetime
-    # (column, row) -> that row's code set as one Python int, read once for every sentence.
-    _masks: dict[tuple[str, int], int] = field(default_factory=dict, compare=False, repr=False)
+    # column -> {row: that row's code set as one Python int}, read once for every sentence.
+    _masks: dict[str, dict[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def masks(self, column: str) -> dict[int, int]:
+        """Every shown row's code set in a code-set column, as Python ints (read once)."""
+        found = self._masks.get(column)
+        if found is None:
+            words = np.ascontiguousarray(self.index.column(column)[self.rows], dtype="<u8")
+            raw, size = words.tobytes(), 8 * words.shape[1]
+            found = self._masks[column] = {
+                row: int.from_bytes(raw[i * size : (i + 1) * size], "little")
+                for i, row in enumerate(self.rows.tolist())
+            }
+        return found
 
     def lists(self, column: str, row: int, code: str) -> bool:
         """Whether a shown therapist lists ``code`` in a code-set column (``index.lists``)."""
         position = self.index.table(column).position.get(code)
         if position is None:
             return False
-        mask = self._masks.get((column, row))
-        if mask is None:
-            mask = self._masks[column, row] = words_mask(self.index.column(column)[row])
-        return bool(mask >> position & 1)
+        return bool(self.masks(column)[row] >> position & 1)
 
 
 # Sentences for each shown row, given the feature's values for them.

@@ -42,21 +42,20 @@ def explain(
     """
     shown = Shown(index, q, rows, now)
     by_feature = values.T.tolist()
-    out: list[list[tuple[tuple[int, float, int], Reason]]] = [[] for _ in range(len(rows))]
+    # (kind, order within the kind, feature position, arrival, reason): arrival keeps a
+    # feature's own order between its sentences of one kind, and no two reasons are compared.
+    out: list[list[tuple[Kind, float, int, int, Reason]]] = [[] for _ in range(len(rows))]
     for k, feature in enumerate(REGISTRY):
         if not feature.gave(q):
             continue
-        weight = weights.weights[feature.name]
+        name, weight = feature.name, weights.weights[feature.name]
         said_per_row = feature.explain(shown, values[:, k])
-        for i, (said, value) in enumerate(zip(said_per_row, by_feature[k], strict=True)):
+        for pairs, said, value in zip(out, said_per_row, by_feature[k], strict=True):
             contribution = weight * value
             for kind, text in said:
-                if kind is Kind.NOTE and contribution == 0:
-                    continue  # a neutral fact that did not count is not worth a line
-                key = (kind, -contribution if kind is Kind.FIT else -weight, k)
-                out[i].append((key, Reason(feature.name, kind, text)))
-    return [[reason for _, reason in sorted(pairs, key=_first)] for pairs in out]
-
-
-def _first(pair: tuple[tuple[int, float, int], Reason]) -> tuple[int, float, int]:
-    return pair[0]
+                if kind is Kind.FIT:
+                    pairs.append((kind, -contribution, k, len(pairs), Reason(name, kind, text)))
+                elif kind is Kind.GAP or contribution != 0:
+                    # A neutral fact that did not count is not worth a line.
+                    pairs.append((kind, -weight, k, len(pairs), Reason(name, kind, text)))
+    return [[pair[4] for pair in sorted(pairs)] for pairs in out]

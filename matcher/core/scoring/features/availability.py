@@ -22,7 +22,6 @@ from matcher.core.scoring.week import (
     mask_words,
     offset_slots,
     rotate,
-    words_mask,
 )
 
 if TYPE_CHECKING:
@@ -106,14 +105,14 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     q, index = shown.query, shown.index
     client = offset_slots(q.timezone, shown.now)
     zones, zone_of = index.table("timezone").codes, index.column("timezone")
-    windows = index.column("availability")
+    windows = shown.masks("availability")
     shifts: dict[int, int] = {}  # zone position -> slots from the therapist's to the client's
     said: list[Sequence[Said]] = []
     for row in shown.rows.tolist():
         zone = int(zone_of[row])
         if zone not in shifts:
             shifts[zone] = client - offset_slots(zones[zone], shown.now)
-        therapist = rotate(words_mask(windows[row]), shifts[zone])
+        therapist = rotate(windows[row], shifts[zone])
         said.append((_say(q.availability & therapist),))
     return said
 

@@ -59,13 +59,21 @@ def in_person_fit(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
     offered = index.has("formats", "in_person", rows)
     if q.location is None:
         return offered.astype(np.float64)
-    dist = distance_km(index, q, rows)
-    known = ~np.isnan(dist)
-    near = known & (np.where(known, dist, np.inf) <= q.radius_km)
+    out = np.zeros(len(rows))
+    where = np.flatnonzero(offered)
+    lat = index.column("lat").take(rows.take(where))
     # Unknown distance (no therapist location): valued as if at the edge of the radius.
-    fit = np.where(near, 1.0 - DISTANCE_PENALTY * np.where(near, dist, 0.0) / q.radius_km, 0.0)
-    fit = np.where(known, fit, 1.0 - DISTANCE_PENALTY)
-    return np.where(offered, fit, 0.0)
+    known = ~np.isnan(lat)
+    out[where[~known]] = 1.0 - DISTANCE_PENALTY
+    # A great-circle distance is at least the latitude difference times the radius of the
+    # earth: only rows inside that band can be near (a margin covers rounding).
+    band = known & (np.abs(lat - math.radians(q.location[0])) * EARTH_RADIUS_KM <= q.radius_km + 1)
+    inside = where[band]
+    dist = distance_km(index, q, rows.take(inside))
+    near = dist <= q.radius_km
+    out[inside[near]] = 1.0 - DISTANCE_PENALTY * dist[near] / q.radius_km
+    out[inside[np.isnan(dist)]] = 1.0 - DISTANCE_PENALTY  # a latitude without a longitude
+    return out
 
 
 def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
