@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from matcher.core.scoring import (
     TherapistIndex,
     WeightSet,
     evaluate,
+    instant,
     load_default,
 )
 from matcher.core.scoring.index import Bools
@@ -183,11 +184,10 @@ class MatchService:
     ) -> tuple[MatchOutcome, Snapshot]:
         """Rank therapists for a validated intake, with the snapshot that ranked them."""
         snap = self.snapshot()
-        evaluation = evaluate(
-            snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
+        evaluation, shown, stale, eligible = fresh.shortlisted(
+            snap.index, normalise(dict(intake)), snap.weights, limit, instant(now), self.freshness
         )
-        evaluation, shown, stale = fresh.ranked(evaluation, limit, self.freshness)
-        outcome = evaluation.outcome(shown)
+        outcome = replace(evaluation.outcome(shown), eligible=eligible)
         return fresh.explained(outcome, evaluation, shown, stale, self.freshness), snap
 
     def match_for_record(

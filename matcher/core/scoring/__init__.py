@@ -7,8 +7,10 @@ from matcher.core.scoring.engine import (
     eligible_ids,
     evaluate,
     feature_values,
+    instant,
     match,
     scores,
+    shortlist,
     top,
 )
 from matcher.core.scoring.feature import Feature, rank_discount
@@ -18,7 +20,13 @@ from matcher.core.scoring.features import (
     MUST_HAVE_SOURCES,
     REGISTRY,
 )
-from matcher.core.scoring.filters import FILTER_ORDER, MUST_HAVE_ORDER, RELAXABLE_FILTERS
+from matcher.core.scoring.filters import (
+    FILTER_ORDER,
+    MUST_HAVE_ORDER,
+    RELAXABLE_FILTERS,
+    Screening,
+    screen,
+)
 from matcher.core.scoring.index import PRIOR_ALLIANCE, TherapistIndex
 from matcher.core.scoring.query import DEFAULT_RADIUS_KM, ClientQuery
 from matcher.core.scoring.reasons import Reason, explain
@@ -40,16 +48,20 @@ __all__ = [
     "MatchOutcome",
     "Reason",
     "Result",
+    "Screening",
     "TherapistIndex",
     "WeightSet",
     "eligible_ids",
     "evaluate",
     "explain",
     "feature_values",
+    "instant",
     "load_default",
     "match",
     "models_dir",
     "rank_discount",
     "scores",
+    "screen",
+    "shortlist",
     "top",
 ]

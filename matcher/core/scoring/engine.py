@@ -43,7 +43,7 @@ class MatchOutcome:
     warnings: list[str]  # plain notes on parts of the intake read differently than said
 
 
-def _instant(now: datetime | None) -> datetime:
+def instant(now: datetime | None) -> datetime:
     """The match instant, in UTC; a naive datetime is read as UTC."""
     if now is None:
         return datetime.now(UTC)
@@ -147,7 +147,7 @@ def evaluate(
     now: datetime | None = None,
 ) -> Evaluation:
     """Screen an intake and score every therapist who passes the hard filters."""
-    when = _instant(now)
+    when = instant(now)
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
     values = feature_matrix(index, q, screening.rows, when, screening.known)
@@ -167,13 +167,26 @@ def match(
     The same ranking as ``evaluate`` then ``top``, with less work: the costly features are
     computed only for the therapists who can still reach the top ``limit`` (``contenders``).
     """
-    when = _instant(now)
+    when = instant(now)
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
+    evaluation = shortlist(index, q, screening, weights, when, limit)
+    return replace(evaluation.outcome(top(evaluation.score, limit)), eligible=len(screening.rows))
+
+
+def shortlist(
+    index: TherapistIndex,
+    q: ClientQuery,
+    screening: Screening,
+    weights: WeightSet,
+    when: datetime,
+    limit: int,
+) -> Evaluation:
+    """The screened intake scored for its contenders only (``contenders``): its top ``limit``
+    is the top ``limit`` of every eligible therapist, but it counts fewer of them."""
     positions, values = contenders(index, q, screening, weights, when, limit)
     narrowed = replace(screening, rows=screening.rows[positions], known={})
-    evaluation = Evaluation(index, q, when, weights, narrowed, values, scores(values, weights))
-    return replace(evaluation.outcome(top(evaluation.score, limit)), eligible=len(screening.rows))
+    return Evaluation(index, q, when, weights, narrowed, values, scores(values, weights))
 
 
 # Slack on the bounds: partial sums taken in another order may differ by a few ulps.
@@ -242,12 +255,12 @@ def feature_values(
 ) -> Floats:
     """Feature rows (FEATURES order) for given therapists, eligible or not; KeyError if unknown."""
     rows = np.array([index.rows[k] for k in therapist_ids], dtype=np.intp)
-    return feature_matrix(index, ClientQuery.from_intake(intake), rows, _instant(now))
+    return feature_matrix(index, ClientQuery.from_intake(intake), rows, instant(now))
 
 
 def eligible_ids(
     index: TherapistIndex, intake: Mapping[str, Any], *, now: datetime | None = None
 ) -> npt.NDArray[np.str_]:
     """Ids of every therapist passing the hard filters, in id order."""
-    screening = screen(index, ClientQuery.from_intake(intake), _instant(now))
+    screening = screen(index, ClientQuery.from_intake(intake), instant(now))
     return index.ids[screening.rows]
