@@ -102,6 +102,45 @@ def _joined(first: Evaluation, then: Evaluation) -> Evaluation:
     )
 
 
+def screened(
+    index: Any, q: ClientQuery, when: datetime, limit: int, freshness: Freshness
+) -> tuple[Screening, Bools]:
+    """The hard filters, then the policy's exclusion: (the screening; which eligible are stale)."""
+    screening = screen(index, q, when, limit=limit)
+    stale = stale_rows(index, screening.rows, when, freshness)
+    if freshness.policy == "exclude" and stale.any():
+        excluded = dict(screening.excluded, stale=int(stale.sum()))
+        screening = replace(_within(screening, ~stale), excluded=excluded)
+        stale = stale[~stale]
+    return screening, stale
+
+
+def policy_top(
+    index: Any,
+    q: ClientQuery,
+    screening: Screening,
+    stale: Bools,
+    weights: WeightSet,
+    when: datetime,
+    limit: int,
+    freshness: Freshness,
+) -> tuple[Evaluation, Rows, Bools]:
+    """The policy's top ``limit`` of a screening: (the contenders' evaluation; the positions to
+    show in it; which contenders are stale). Under "rank_after" the fresh therapists' top comes
+    first and stale ones fill what is left."""
+    if freshness.policy == "rank_after" and stale.any():
+        evaluation = shortlist(index, q, _within(screening, ~stale), weights, when, limit)
+        shown = top(evaluation.score, limit)
+        fresh_count, rest = len(evaluation.score), limit - len(shown)
+        later = shortlist(index, q, _within(screening, stale), weights, when, max(rest, 0))
+        evaluation = _joined(evaluation, later)
+        shown = np.concatenate([shown, fresh_count + top(later.score, rest)])
+        return evaluation, shown, np.arange(len(evaluation.score)) >= fresh_count
+    evaluation = shortlist(index, q, screening, weights, when, limit)
+    stale = stale_rows(index, evaluation.screening.rows, when, freshness)
+    return evaluation, top(evaluation.score, limit), stale
+
+
 def shortlisted(
     index: Any,
     intake: Mapping[str, Any],
@@ -110,33 +149,18 @@ def shortlisted(
     when: datetime,
     freshness: Freshness,
 ) -> tuple[Evaluation, Rows, Bools, int]:
-    """``ranked`` on a pruned match: (the contenders' evaluation; the positions to show; which
-    contenders are stale; how many therapists are eligible).
+    """``ranked`` on a pruned match: (the contenders' evaluation; the positions to show;
+    which contenders are stale; how many therapists are eligible).
 
     The same results as ``ranked`` over every eligible therapist, for less work: only the
-    therapists who can still make the shown top are scored in full (``shortlist``). Under
-    "rank_after" the fresh therapists' top comes first and stale ones fill what is left.
+    therapists who can still make the shown top are scored in full (``shortlist``).
     """
     q = ClientQuery.from_intake(intake)
-    screening = screen(index, q, when, limit=limit)
-    stale = stale_rows(index, screening.rows, when, freshness)
-    if freshness.policy == "exclude" and stale.any():
-        excluded = dict(screening.excluded, stale=int(stale.sum()))
-        screening = replace(_within(screening, ~stale), excluded=excluded)
-        stale = stale[~stale]
-    eligible = len(screening.rows)
-    if freshness.policy == "rank_after" and stale.any():
-        evaluation = shortlist(index, q, _within(screening, ~stale), weights, when, limit)
-        shown = top(evaluation.score, limit)
-        fresh_count, rest = len(evaluation.score), limit - len(shown)
-        later = shortlist(index, q, _within(screening, stale), weights, when, max(rest, 0))
-        evaluation = _joined(evaluation, later)
-        shown = np.concatenate([shown, fresh_count + top(later.score, rest)])
-        stale = np.arange(len(evaluation.score)) >= fresh_count
-        return evaluation, shown, stale, eligible
-    evaluation = shortlist(index, q, screening, weights, when, limit)
-    stale = stale_rows(index, evaluation.screening.rows, when, freshness)
-    return evaluation, top(evaluation.score, limit), stale, eligible
+    screening, stale = screened(index, q, when, limit, freshness)
+    evaluation, shown, stale = policy_top(
+        index, q, screening, stale, weights, when, limit, freshness
+    )
+    return evaluation, shown, stale, len(screening.rows)
 
 
 def stale_reason(confirmed: float, freshness: Freshness) -> str:

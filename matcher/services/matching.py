@@ -17,13 +17,18 @@ from sqlmodel import Session
 
 from matcher.core.scoring import (
     FEATURES,
+    ClientQuery,
+    Evaluation,
     MatchOutcome,
     TherapistIndex,
     WeightSet,
-    evaluate,
     instant,
     load_default,
+    scores,
+    shortlist,
+    top,
 )
+from matcher.core.scoring.features import feature_matrix
 from matcher.core.scoring.index import Bools
 from matcher.schemas.intake import normalise
 from matcher.services import freshness as fresh
@@ -92,6 +97,14 @@ class RecordedMatch:
     exposure: dict[str, dict[str, int]] | None = None  # per-group counts for the audit
 
 
+# A recorded match keeps the mean features of its eligible pool (learning's baseline). Up to
+# this many eligible therapists the pool is scored whole; beyond, only the contenders for the
+# kept candidates are, and the means come from an evenly spaced sample of this many (rows are
+# in id order, which says nothing about fit): within about 0.3 / sqrt(MEANS_SAMPLE) = 0.007 of
+# the whole pool's on features bounded to [0, 1].
+MEANS_SAMPLE = 2_000
+
+
 class MatchService:
     """Serves matches from an in-memory index, refreshed when a write bumps a revision.
 
@@ -108,9 +121,11 @@ class MatchService:
         weights: WeightSource = default_weights,
         alliance: AllianceSource | None = None,
         freshness: fresh.Freshness | None = None,
+        means_sample: int = MEANS_SAMPLE,
     ) -> None:
         self.db = db
         self.freshness = freshness or fresh.Freshness()
+        self.means_sample = means_sample
         self._weights_source = weights
         self._alliance_source = alliance
         self._lock = threading.Lock()
@@ -210,51 +225,86 @@ class MatchService:
         assignment chose it for certain.
         """
         snap = self.snapshot()
-        evaluation = evaluate(
-            snap.index, normalise(dict(intake)), snap.weights, limit=limit, now=now
-        )
-        # The stale policy first: "greedy" is the ranking as the policy orders it.
-        evaluation, greedy, stale = fresh.ranked(evaluation, limit, self.freshness)
-        eligible = len(evaluation.score)
-        if eligible == 0:
-            return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
+        index, weights, when = snap.index, snap.weights, instant(now)
+        q = ClientQuery.from_intake(normalise(dict(intake)))
+        screening, stale = fresh.screened(index, q, when, limit, self.freshness)
+        rows = screening.rows
+        eligible = len(rows)
+        if eligible <= self.means_sample:
+            # A pool this small is scored whole: its means are exact and cost nothing more.
+            values = feature_matrix(index, q, rows, when, screening.known)
+            whole = Evaluation(index, q, when, weights, screening, values, scores(values, weights))
+            whole, greedy, _ = fresh.ranked(whole, limit, self.freshness)
+            if eligible == 0:
+                return RecordedMatch(whole.outcome(greedy), snap, [], False, None)
+            means = whole.values.mean(axis=0)
+        else:
+            # The stale policy first: "greedy" is the ranking as the policy orders it.
+            ranked, order, _ = fresh.policy_top(
+                index, q, screening, stale, weights, when, limit, self.freshness
+            )
+            greedy = np.searchsorted(rows, ranked.screening.rows[order])
+            sample = rows[np.linspace(0, eligible - 1, self.means_sample).astype(np.intp)]
+            means = feature_matrix(index, q, sample, when).mean(axis=0)
+            whole = None
         explore = exploration > 0 and rng.random() < exploration
         shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
-        outcome = fresh.explained(
-            evaluation.outcome(shown), evaluation, shown, stale, self.freshness
-        )
         # P(shown) under this policy: the ranking's top with 1 - exploration, a uniform sample
         # of len(greedy) eligible therapists with exploration.
         propensity = np.full(eligible, exploration * len(greedy) / eligible)
         propensity[greedy] += 1 - exploration
+        if whole is not None:
+            best = np.lexsort((np.arange(eligible), -whole.score))[:RECORDED_CANDIDATES]
+        else:  # the best by score, scored in full only for the contenders
+            top_of = shortlist(index, q, screening, weights, when, RECORDED_CANDIDATES)
+            best = np.searchsorted(
+                rows, top_of.screening.rows[top(top_of.score, RECORDED_CANDIDATES)]
+            )
+        kept = set(best.tolist()) | set(shown.tolist())
+        if chosen is not None and chosen in index.rows:
+            at = int(np.searchsorted(rows, index.rows[chosen]))
+            if at < eligible and rows[at] == index.rows[chosen]:
+                kept.add(at)
+                propensity[at] = 1.0
+        positions = np.array(sorted(kept), dtype=np.intp)
+        if whole is not None:
+            values = whole.values[positions]
+        else:
+            values = feature_matrix(index, q, rows[positions], when)
+        evaluation = Evaluation(
+            index,
+            q,
+            when,
+            weights,
+            replace(screening, rows=rows[positions], known={}),
+            values,
+            scores(values, weights),
+        )
+        at_kept = np.searchsorted(positions, shown)
+        outcome = replace(evaluation.outcome(at_kept), eligible=eligible)
+        outcome = fresh.explained(outcome, evaluation, at_kept, stale[positions], self.freshness)
         rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
-        best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
-        ids = evaluation.ids
-        kept = set(best.tolist()) | set(rank)
-        if chosen is not None:
-            hit = np.flatnonzero(ids == chosen)
-            kept.update(hit.tolist())
-            propensity[hit] = 1.0
         candidates = [
             Candidate(
-                therapist_id=str(ids[i]),
+                therapist_id=therapist_id,
                 rank=rank.get(i),
-                score=float(evaluation.score[i]),
+                score=score,
                 propensity=float(propensity[i]),
-                features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
+                features=dict(zip(FEATURES, valued, strict=True)),
             )
-            for i in sorted(kept)
+            for i, therapist_id, score, valued in zip(
+                positions.tolist(),
+                index.ids[rows[positions]].tolist(),
+                evaluation.score.tolist(),
+                values.tolist(),
+                strict=True,
+            )
         ]
-        means = dict(zip(FEATURES, evaluation.values.mean(axis=0).tolist(), strict=True))
-        rows = evaluation.screening.rows
         exposure = exposure_counts(
-            snap.index,
-            rows,
-            rows[shown[:TOP_EXPOSURE]],
-            snap.rated_rows,
-            evaluation.query.jurisdiction,
+            index, rows, rows[shown[:TOP_EXPOSURE]], snap.rated_rows, q.jurisdiction
         )
-        return RecordedMatch(outcome, snap, candidates, explore, means, exposure)
+        pool = dict(zip(FEATURES, means.tolist(), strict=True))
+        return RecordedMatch(outcome, snap, candidates, explore, pool, exposure)
 
     def readiness(self) -> str:
         """Readiness check: "ok" when the index is loaded (loading it if need be)."""

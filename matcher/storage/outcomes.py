@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -37,9 +37,16 @@ def _insert_candidates(
 ) -> None:
     """A match's candidates (about a hundred rows) as the driver takes them fastest: COPY on
     PostgreSQL (one round trip, where executemany cost one a row), executemany on SQLite."""
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    # Features are the engine's finite floats by name: orjson writes the JSON json would.
     rows = [
-        (match_id, c["therapist_id"], c["rank"], c["score"], c["propensity"], dumps(c["features"]))
+        (
+            match_id,
+            c["therapist_id"],
+            c["rank"],
+            c["score"],
+            c["propensity"],
+            orjson.dumps(c["features"]).decode(),
+        )
         for c in candidates
     ]
     connection = session.connection()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
@@ -25,8 +25,9 @@ def _json(document: dict[str, Any]) -> Response:
     # The document is built from plain values already; dumping it again through the response
     # schema (which documents it) would only cost time on the hot path. Instead,
     # tests/web/api/test_match_document.py loads real answers with that schema and validates
-    # them against the served OpenAPI document.
-    return Response(json.dumps(document, separators=(",", ":")), mimetype="application/json")
+    # them against the served OpenAPI document. Scores are finite, so orjson writes what json
+    # would, in a tenth of the time.
+    return Response(orjson.dumps(document), mimetype="application/json")
 
 
 @blp.route("/match")

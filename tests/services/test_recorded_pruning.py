@@ -1,0 +1,129 @@
+"""A recorded match scores only its contenders in full: what it shows and keeps must not change."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.core.scoring import FEATURES, TherapistIndex, WeightSet, evaluate
+from matcher.services import freshness as fresh
+from matcher.services.exposure import exposure_counts
+from matcher.services.matching import (
+    MEANS_SAMPLE,
+    RECORDED_CANDIDATES,
+    TOP_EXPOSURE,
+    Candidate,
+    MatchService,
+    RecordedMatch,
+    Snapshot,
+)
+from tests.core.scoring.test_properties import SETTINGS, intake, weight_set
+from tests.core.scoring.test_pruning import NOW
+from tests.services.test_freshness import INDEXES
+
+
+def everyone(
+    snap: Snapshot,
+    case: dict[str, Any],
+    limit: int,
+    exploration: float,
+    rng: np.random.Generator,
+    freshness: fresh.Freshness,
+    chosen: str | None,
+    sample: int,
+) -> RecordedMatch:
+    """Every eligible therapist scored, then what a recorded match keeps (the reference)."""
+    evaluation = evaluate(snap.index, case, snap.weights, limit=limit, now=NOW)
+    evaluation, greedy, stale = fresh.ranked(evaluation, limit, freshness)
+    eligible = len(evaluation.score)
+    if eligible == 0:
+        return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
+    explore = exploration > 0 and rng.random() < exploration
+    shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
+    outcome = fresh.explained(evaluation.outcome(shown), evaluation, shown, stale, freshness)
+    propensity = np.full(eligible, exploration * len(greedy) / eligible)
+    propensity[greedy] += 1 - exploration
+    rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
+    best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
+    kept = set(best.tolist()) | set(rank)
+    if chosen is not None:
+        hit = np.flatnonzero(evaluation.ids == chosen)
+        kept.update(hit.tolist())
+        propensity[hit] = 1.0
+    candidates = [
+        Candidate(
+            therapist_id=str(evaluation.ids[i]),
+            rank=rank.get(i),
+            score=float(evaluation.score[i]),
+            propensity=float(propensity[i]),
+            features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
+        )
+        for i in sorted(kept)
+    ]
+    pool = evaluation.values
+    if eligible > sample:  # the service's evenly spaced sample of a large pool
+        pool = pool[np.linspace(0, eligible - 1, sample).astype(np.intp)]
+    means = dict(zip(FEATURES, pool.mean(axis=0).tolist(), strict=True))
+    rows = evaluation.screening.rows
+    exposure = exposure_counts(
+        snap.index, rows, rows[shown[:TOP_EXPOSURE]], snap.rated_rows, case.get("jurisdiction")
+    )
+    return RecordedMatch(outcome, snap, candidates, explore, means, exposure)
+
+
+@settings(SETTINGS, max_examples=2 * settings.default.max_examples)
+@given(
+    st.sampled_from(sorted(INDEXES)),
+    intake([]),
+    weight_set(),
+    st.integers(1, 12),
+    st.sampled_from(fresh.STALE_POLICIES),
+    st.sampled_from([0.0, 0.3, 1.0]),
+    st.integers(0, 2**32 - 1),
+    st.one_of(st.none(), st.integers(0, 299)),
+    # Pools larger than the sample take the pruned path; the whole pool is scored up to it.
+    st.sampled_from([MEANS_SAMPLE, 40]),
+)
+def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
+    key: tuple[int, float],
+    case: dict[str, Any],
+    w: WeightSet,
+    limit: int,
+    policy: str,
+    exploration: float,
+    seed: int,
+    chosen_row: int | None,
+    sample: int,
+) -> None:
+    index: TherapistIndex = INDEXES[key]
+    case = {**case, "jurisdiction": "US-CA"}
+    rated = np.zeros(len(index), dtype=np.bool_)
+    rated[::3] = True
+    snap = Snapshot(index, w, {}, rated_rows=rated)
+    freshness = fresh.Freshness(policy=policy)
+    service = MatchService(db=None, freshness=freshness, means_sample=sample)  # type: ignore[arg-type]
+    service._snapshot = snap
+    service.snapshot = lambda: snap  # type: ignore[method-assign]
+    chosen = None if chosen_row is None else str(index.ids[chosen_row])
+    got = service.match_for_record(
+        case,
+        limit=limit,
+        exploration=exploration,
+        rng=np.random.default_rng(seed),
+        now=NOW,
+        chosen=chosen,
+    )
+    expected = everyone(
+        snap, case, limit, exploration, np.random.default_rng(seed), freshness, chosen, sample
+    )
+    # Means summed in another order may differ in the last bits; everything else is exact.
+    if expected.feature_means is None:
+        assert got.feature_means is None
+    else:
+        assert got.feature_means == pytest.approx(expected.feature_means, rel=1e-12, abs=1e-15)
+    assert replace(got, feature_means=None) == replace(expected, feature_means=None)
