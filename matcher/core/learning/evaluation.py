@@ -11,10 +11,11 @@ from scipy.stats import spearmanr
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_array
 
-from matcher.core.learning.learner import AllianceRegressor, Indices, checked_weights, group_codes
+from matcher.core.learning.learner import AllianceRegressor, checked_weights, group_codes
 from matcher.core.learning.minimums import (
     check_enough,
 )
+from matcher.core.learning.sufficient import Indices
 from matcher.core.scoring.features import FEATURES
 from matcher.core.scoring.index import Floats
 

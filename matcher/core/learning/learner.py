@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from scipy.linalg import eigh
 from scipy.optimize import nnls
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -35,7 +34,16 @@ from sklearn.model_selection import GroupKFold, KFold, check_cv
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matcher.core.learning.record import variance_components
+from matcher.core.learning.record import coded_variance_components
+from matcher.core.learning.sufficient import (
+    Indices,
+    Pair,
+    fold_pairs,
+    group_folds,
+    sufficient_stats,
+    therapist_adjusted,
+    unit_stats,
+)
 from matcher.core.scoring.index import Floats
 
 # Relative penalties: multiplied by the mean diagonal of the centred weighted Gram matrix
@@ -45,38 +53,8 @@ RELATIVE_ALPHAS = np.logspace(-3, 3, 13)
 # Eigenvalues below this share of the largest are treated as zero (collinear features).
 _RANK_TOLERANCE = 1e-12
 
-Indices = npt.NDArray[np.intp]
 Split = tuple[Indices, Indices]
 StatsOf = Callable[[Indices], Floats]
-
-
-def sufficient_stats(z: Floats, weight: Floats) -> Floats:
-    """The weighted cross-products ``z' W z`` of rows ``z = [1, x, y]``."""
-    return np.asarray((z * weight[:, None]).T @ z, dtype=np.float64)
-
-
-def unit_stats(z: Floats, weight: Floats, unit: Indices, n_units: int) -> Floats:
-    """Sufficient statistics per unit (therapist): an (n_units, q, q) array from one pass."""
-    q = z.shape[1]
-    zw = z * weight[:, None]
-    out = np.empty((n_units, q, q))
-    for i in range(q):
-        for j in range(i, q):
-            out[:, i, j] = out[:, j, i] = np.bincount(
-                unit, weights=zw[:, i] * z[:, j], minlength=n_units
-            )
-    return out
-
-
-def therapist_adjusted(per_unit: Floats, penalty: float) -> Floats:
-    """Per-unit statistics with each unit's random intercept profiled out at ``penalty`` (lambda).
-
-    ``min_u sum_i w_i (r_i - u)^2 + lambda u^2 = r'Wr - (sum_i w_i r_i)^2 / (W + lambda)``.
-    """
-    g = per_unit[:, 0, :]
-    total = per_unit[:, 0, 0] + penalty
-    safe = np.where(total > 0, total, 1.0)
-    return per_unit - (g[:, :, None] * g[:, None, :]) / safe[:, None, None]
 
 
 def nonnegative_quadratic(m: Floats, r: Floats) -> Floats:
@@ -159,7 +137,25 @@ def group_codes(groups: Any, n: int) -> Indices | None:
     values = np.asarray(groups)
     if values.shape != (n,):
         raise ValueError(f"groups must have one entry per sample ({n}), got shape {values.shape}.")
+    if values.dtype.kind in "iu" and n and values.min() >= 0 and values.max() < max(4 * n, 1 << 16):
+        # Small non-negative integers (codes already): the same codes by counting, not sorting.
+        present = np.bincount(values.astype(np.intp)) > 0
+        return np.asarray((np.cumsum(present) - 1)[values], dtype=np.intp)
     return np.unique(values, return_inverse=True)[1].astype(np.intp)
+
+
+def centred_rows(x: Floats, y: Floats, weight: Floats) -> tuple[Floats, Floats, float]:
+    """Rows ``[1, x - x_shift, y - y_shift]`` centred by the weighted means, and the shifts; the
+    array is a transposed view of one block per column, as ``unit_stats`` reads it."""
+    n, p = x.shape
+    total = weight.sum()
+    x_shift = weight @ x / total
+    y_shift = float(weight @ y / total)
+    columns = np.empty((p + 2, n))
+    columns[0] = 1.0
+    np.subtract(x.T, x_shift[:, None], out=columns[1 : p + 1])
+    np.subtract(y, y_shift, out=columns[p + 1])
+    return columns.T, x_shift, y_shift
 
 
 class AllianceRegressor(RegressorMixin, BaseEstimator):
@@ -282,22 +278,54 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         splits: Iterable[Split] = check_cv(cv).split(x, y, groups)
         return list(splits)
 
+    def _therapist_folds(self, codes: Indices | None) -> Indices | None:
+        """Each therapist's fold when the splits are ``GroupKFold``'s (an int cv and at least
+        that many therapists), so folds are sums of therapist blocks; else None (split rows)."""
+        cv = self.cv
+        if codes is None or not isinstance(cv, numbers.Integral):
+            return None
+        sizes = np.bincount(codes)
+        k = whole_number(cv, "cv", 2)
+        return group_folds(sizes, k) if len(sizes) >= k else None
+
+    def _pairs(
+        self,
+        z: Floats,
+        weight: Floats,
+        codes: Indices | None,
+        penalty: float | None,
+        folds: Indices | list[Split],
+        blocks: Floats | None = None,
+    ) -> tuple[Floats, list[Pair], Floats | None]:
+        """All rows' statistics, each fold's (fitting, held-out) pair and the therapist blocks
+        (None without therapists; ``blocks`` their ``unit_stats`` if already summed), from one
+        pass over the rows when the folds are therapists'."""
+        if codes is not None:
+            if blocks is None:
+                blocks = unit_stats(z, weight, codes, int(codes.max()) + 1)
+            if penalty is not None:
+                blocks = therapist_adjusted(blocks, penalty)
+        if isinstance(folds, np.ndarray) and blocks is not None:
+            pairs = fold_pairs(blocks, folds, int(folds.max()) + 1)
+            return blocks.sum(axis=0), pairs, blocks
+        stats_of = self._stats_function(z, weight, codes, penalty)
+        pairs = [(stats_of(train), stats_of(test)) for train, test in folds]
+        full = sufficient_stats(z, weight) if blocks is None else blocks.sum(axis=0)
+        return full, pairs, blocks
+
     def _cross_validate(
         self,
-        stats_of: StatsOf,
-        splits: list[Split],
+        pairs: list[Pair],
         alphas: Floats,
         prior: Floats,
         prior_intercept: float | None,
     ) -> tuple[Floats, float, Floats]:
         """Weighted held-out MSE per alpha and of the weights in force, pooled over folds; and
         each fold's MSE per alpha (folds x alphas)."""
-        fold_sse = np.zeros((len(splits), len(alphas)))
-        fold_weight = np.zeros(len(splits))
+        fold_sse = np.zeros((len(pairs), len(alphas)))
+        fold_weight = np.zeros(len(pairs))
         prior_sse = 0.0
-        for k, (train, test) in enumerate(splits):
-            fit_stats = stats_of(train)
-            test_stats = stats_of(test)
+        for k, (fit_stats, test_stats) in enumerate(pairs):
             fold_weight[k] = float(test_stats[0, 0])
             for i, alpha in enumerate(alphas):
                 fold_sse[k, i] = squared_error(test_stats, *solve(fit_stats, float(alpha), prior))
@@ -336,30 +364,26 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         self,
         z: Floats,
         weight: Floats,
-        codes: Indices | None,
+        blocks: Floats | None,
         alpha: float,
         prior: Floats,
         rng: Any,
-        penalty: float | None,
     ) -> Floats:
-        """Coefficients refitted on resamples of therapists (or rows without therapists)."""
+        """Coefficients refitted on resamples of therapists (their blocks, intercepts profiled
+        out if any) or of rows without therapists."""
         draws = int(self.n_bootstrap)
         p = len(prior)
         coefs = np.empty((draws, p))
-        if codes is None:
+        if blocks is None:
             n = len(weight)
             for b in range(draws):
                 counts = np.bincount(rng.randint(0, n, n), minlength=n)
                 coefs[b] = solve(sufficient_stats(z, weight * counts), alpha, prior)[1]
             return coefs
-        k = int(codes.max()) + 1
-        blocks = unit_stats(z, weight, codes, k)
-        if penalty is not None:
-            blocks = therapist_adjusted(blocks, penalty)
+        k, q, _ = blocks.shape
         per_unit = blocks.reshape(k, -1)
         picks = rng.randint(0, k, size=(draws, k)) + (np.arange(draws) * k)[:, None]
         counts = np.bincount(picks.ravel(), minlength=draws * k).reshape(draws, k)
-        q = z.shape[1]
         for b, stats in enumerate(counts.astype(np.float64) @ per_unit):
             coefs[b] = solve(stats.reshape(q, q), alpha, prior)[1]
         return coefs
@@ -379,7 +403,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         return stats_of
 
     def _therapist_penalty(
-        self, z: Floats, weight: Floats, codes: Indices | None, prior: Floats
+        self, z: Floats, weight: Floats, codes: Indices | None, blocks: Floats | None, prior: Floats
     ) -> float | None:
         """lambda = sigma^2 / tau^2 (times the mean weight), or None without therapist effects.
 
@@ -392,21 +416,22 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         """
         self.therapist_variance_ = self.residual_variance_ = float("nan")
         effects: Any = self.therapist_effects
-        if effects is None or codes is None:
+        if effects is None or codes is None or blocks is None:
             return None
         scale = float(weight.mean())
         if effects != "estimate":
             return scale / float(effects)
-        n, p = len(weight), len(prior)
+        p = len(prior)
         # Each therapist demeaned: the intercept column is all zeros, the rest are within
         # cross-products, solved directly (``solve`` would find no weight on the intercept).
-        within = self._stats_function(z, weight, codes, 0.0)(np.arange(n))
-        alpha = float(self._alpha_grid(sufficient_stats(z, weight), p).min())
+        within = therapist_adjusted(blocks, 0.0).sum(axis=0)
+        plain = blocks.sum(axis=0)
+        alpha = float(self._alpha_grid(plain, p).min())
         block = within[1 : p + 1, 1 : p + 1] + alpha * np.eye(p)
         coef = nonnegative_quadratic(block, within[1 : p + 1, p + 1] + alpha * prior)
-        intercept = best_intercept(sufficient_stats(z, weight), coef)
+        intercept = best_intercept(plain, coef)
         residual = z[:, -1] - intercept - z[:, 1 : p + 1] @ coef
-        tau2, sigma2 = variance_components(codes, residual)
+        tau2, sigma2 = coded_variance_components(codes, residual)
         self.therapist_variance_, self.residual_variance_ = tau2, sigma2
         return scale * sigma2 / tau2 if tau2 > 0 else None
 
@@ -429,20 +454,18 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         # Held weights become an offset; the rest are fitted on the remaining columns.
         free = x[:, ~held]
-        offset = x[:, held] @ fixed[held]
         prior = prior_full[~held]
         # Centre by the weighted means once: same solution, better-conditioned cross-products.
-        total = weight.sum()
-        x_shift = weight @ free / total
-        rest = target - offset
-        y_shift = float(weight @ rest / total)
-        z = np.column_stack([np.ones(n), free - x_shift, rest - y_shift])
-        penalty = self._therapist_penalty(z, weight, codes, prior)
-        stats_of = self._stats_function(z, weight, codes, penalty)
-        full = stats_of(np.arange(n))
+        z, x_shift, y_shift = centred_rows(free, target - x[:, held] @ fixed[held], weight)
+        blocks = None if codes is None else unit_stats(z, weight, codes, int(codes.max()) + 1)
+        penalty = self._therapist_penalty(z, weight, codes, blocks, prior)
+        by_therapist = self._therapist_folds(codes)
+        folds: Indices | list[Split] = (
+            self._splits(x, target, groups, codes, rng) if by_therapist is None else by_therapist
+        )
+        full, pairs, blocks = self._pairs(z, weight, codes, penalty, folds, blocks)
         alphas = self._alpha_grid(full, len(prior))
-        splits = self._splits(x, target, groups, codes, rng)
-        mse, _, per_fold = self._cross_validate(stats_of, splits, alphas, prior, None)
+        mse, _, per_fold = self._cross_validate(pairs, alphas, prior, None)
         # With every weight held there is nothing to shrink: no penalty.
         alpha = self._choose_alpha(alphas, mse, per_fold) if len(prior) else 0.0
         intercept, coef = solve(full, alpha, prior)
@@ -454,12 +477,12 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
             "alphas": alphas,
             "mean_mse": mse,
             "fold_mse": per_fold,
-            "prior_mse": self._prior_mse(x, target, weight, splits, prior_full, codes, penalty),
+            "prior_mse": self._prior_mse(x, target, weight, folds, prior_full, codes, penalty),
         }
         if self.n_bootstrap:
             low, high = (1 - self.interval) / 2, (1 + self.interval) / 2
             draws = np.tile(np.where(held, fixed, 0.0), (int(self.n_bootstrap), 1))
-            draws[:, ~held] = self._bootstrap(z, weight, codes, alpha, prior, rng, penalty)
+            draws[:, ~held] = self._bootstrap(z, weight, blocks, alpha, prior, rng)
             self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
         else:
             self.coef_interval_ = np.full((p, 2), np.nan)
@@ -471,23 +494,17 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         x: Floats,
         target: Floats,
         weight: Floats,
-        splits: list[Split],
+        folds: Indices | list[Split],
         prior: Floats,
         codes: Indices | None,
         penalty: float | None,
     ) -> float:
-        """Weighted held-out MSE of the weights in force (with their intercept, if given)."""
-        total = weight.sum()
-        x_shift = weight @ x / total
-        y_shift = float(weight @ target / total)
-        z = np.column_stack([np.ones(len(target)), x - x_shift, target - y_shift])
-        intercept = (
-            None
-            if self.prior_intercept is None
-            else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
-        )
-        stats_of = self._stats_function(z, weight, codes, penalty)
-        _, prior_mse, _ = self._cross_validate(stats_of, splits, np.empty(0), prior, intercept)
+        """Weighted held-out MSE of the weights in force (with their intercept, if given): the
+        statistics of their residuals ``[1, y - x . prior]`` are all it needs."""
+        z, _, shift = centred_rows(np.empty((len(target), 0)), target - x @ prior, weight)
+        intercept = None if self.prior_intercept is None else float(self.prior_intercept) - shift
+        _, pairs, _ = self._pairs(z, weight, codes, penalty, folds)
+        _, prior_mse, _ = self._cross_validate(pairs, np.empty(0), np.empty(0), intercept)
         return prior_mse
 
     def predict(self, X: Any) -> Floats:  # noqa: N803

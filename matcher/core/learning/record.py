@@ -84,6 +84,15 @@ def variance_components(groups: npt.ArrayLike, values: npt.ArrayLike) -> tuple[f
     return _variance_components(n, raw_mean, scores, inverse)
 
 
+def coded_variance_components(codes: npt.NDArray[np.intp], values: Floats) -> tuple[float, float]:
+    """``variance_components`` for groups already coded 0..g-1, every code present: no sort."""
+    if not len(values):
+        return variance_components(codes, values)
+    n = np.bincount(codes).astype(np.int64)
+    raw_mean = np.bincount(codes, weights=values) / n
+    return _variance_components(n, raw_mean, values, codes.astype(np.int64, copy=False))
+
+
 def _variance_components(
     n: IntArray, raw_mean: Floats, values: Floats, inverse: IntArray
 ) -> tuple[float, float]:
