@@ -8,14 +8,19 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.model_selection import GroupKFold
+from sklearn.base import clone
 from sklearn.utils import check_array
 
-from matcher.core.learning.learner import AllianceRegressor, checked_weights, group_codes
+from matcher.core.learning.learner import (
+    AllianceRegressor,
+    Prepared,
+    checked_weights,
+    group_codes,
+)
 from matcher.core.learning.minimums import (
     check_enough,
 )
-from matcher.core.learning.sufficient import Indices
+from matcher.core.learning.sufficient import Indices, group_folds, unit_sums
 from matcher.core.scoring.features import FEATURES
 from matcher.core.scoring.index import Floats
 
@@ -125,29 +130,40 @@ def raw_intercept(x: Floats, y: Floats, weight: Floats, coef: Floats) -> float:
 
 
 def _heldout_predictions(
+    model: AllianceRegressor,
+    data: Prepared,
     x: Floats,
-    y: Floats,
-    weight: Floats,
-    codes: Indices,
-    params: Mapping[str, Any],
     folds: int,
-    baseline: Floats | None = None,
+    on_raw_scale: bool,
 ) -> Floats:
-    """Each rating predicted by a learner refitted without that rating's therapist."""
-    predicted = np.empty(len(y))
+    """Each rating predicted by a learner refitted without that rating's therapist.
+
+    The refits share ``data``, the statistics ``model`` summed per therapist: each fold's fit adds
+    up its therapists' blocks instead of passing over their rows again.
+    """
+    codes = data.codes
+    if codes is None:
+        raise ValueError("groups (the therapist of each rating) are required.")
+    k = int(codes.max()) + 1
+    # Unshuffled GroupKFold's folds, from the therapists' sizes.
+    fold = group_folds(np.bincount(codes, minlength=k), min(folds, k))
     # Intervals are not needed inside the folds: skip the bootstrap there.
-    fold_params = {**params, "n_bootstrap": 0}
-    fit_x = x if baseline is None else x - baseline
-    splits = GroupKFold(n_splits=min(folds, int(codes.max()) + 1)).split(x, y, codes)
-    for train, test in splits:
-        model = AllianceRegressor(**fold_params)
-        model.fit(fit_x[train], y[train], sample_weight=weight[train], groups=codes[train])
-        if baseline is None:
-            predicted[test] = model.predict(x[test])
-        else:
-            intercept = raw_intercept(x[train], y[train], weight[train], model.coef_)
-            predicted[test] = intercept + x[test] @ model.coef_
-    return predicted
+    refit = clone(model).set_params(n_bootstrap=0)
+    coefs = np.empty((int(fold.max()) + 1, x.shape[1]))
+    intercepts = np.empty(len(coefs))
+    # Weighted sums per therapist of the raw features and scores, for raw-scale intercepts.
+    sums = unit_sums(np.column_stack([np.ones(len(x)), x, data.target]), data.weight, codes, k)
+    for f in range(len(coefs)):
+        refit._fit_prepared(data, units=fold != f)
+        coefs[f] = refit.coef_
+        intercepts[f] = refit.intercept_
+        if on_raw_scale:
+            train = sums[fold != f].sum(axis=0)
+            means = train[1:] / train[0]
+            intercepts[f] = float(means[-1] - means[:-1] @ refit.coef_)
+    row_fold = fold[codes]
+    predicted = np.take_along_axis(x @ coefs.T, row_fold[:, None], axis=1)[:, 0]
+    return np.asarray(predicted + intercepts[row_fold], dtype=np.float64)
 
 
 def _warnings(
@@ -242,12 +258,14 @@ def evaluate(
     base = None if baseline is None else check_array(baseline, dtype=np.float64)
     if base is not None and base.shape != x.shape:
         raise ValueError(f"baseline must have the shape of X, {x.shape}.")
+    fit_x = x if base is None else x - base
+    model = AllianceRegressor(**params)
+    data = model._prepare(fit_x, target, sample_weight=weight, groups=codes)
     predicted = {
-        "learned": _heldout_predictions(x, target, weight, codes, params, folds, base),
+        "learned": _heldout_predictions(model, data, x, folds, base is not None),
         "active": float(active_intercept) + x @ active,
     }
-    fit_x = x if base is None else x - base
-    model = AllianceRegressor(**params).fit(fit_x, target, sample_weight=weight, groups=codes)
+    model._fit_prepared(data)
     intercept = (
         float(model.intercept_) if base is None else raw_intercept(x, target, weight, model.coef_)
     )

@@ -24,9 +24,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.linalg import eigh
 from scipy.optimize import nnls
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -34,7 +36,7 @@ from sklearn.model_selection import GroupKFold, KFold, check_cv
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matcher.core.learning.record import coded_variance_components
+from matcher.core.learning.record import summed_variance_components
 from matcher.core.learning.sufficient import (
     Indices,
     Pair,
@@ -54,6 +56,7 @@ RELATIVE_ALPHAS = np.logspace(-3, 3, 13)
 _RANK_TOLERANCE = 1e-12
 
 Split = tuple[Indices, Indices]
+Mask = npt.NDArray[np.bool_]
 StatsOf = Callable[[Indices], Floats]
 
 
@@ -156,6 +159,28 @@ def centred_rows(x: Floats, y: Floats, weight: Floats) -> tuple[Floats, Floats, 
     np.subtract(x.T, x_shift[:, None], out=columns[1 : p + 1])
     np.subtract(y, y_shift, out=columns[p + 1])
     return columns.T, x_shift, y_shift
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Validated rows, centred once, with the per-therapist statistics every fit on them reuses."""
+
+    x: Floats
+    target: Floats
+    weight: Floats
+    groups: Any  # as given, for a cross-validation splitter that reads them
+    codes: Indices | None
+    held: Mask  # weights held at ``fixed`` rather than fitted
+    fixed: Floats
+    prior: Floats  # the weights in force, all of them
+    z: Floats  # rows [1, free features, y - held offset], centred by the weighted means
+    x_shift: Floats
+    y_shift: float
+    residual: Floats  # rows [1, y - x . prior], centred
+    residual_shift: float
+    sizes: Indices | None  # rows per therapist
+    blocks: Floats | None  # ``unit_stats`` of z per therapist
+    residual_blocks: Floats | None  # ``unit_stats`` of residual per therapist
 
 
 class AllianceRegressor(RegressorMixin, BaseEstimator):
@@ -278,40 +303,73 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         splits: Iterable[Split] = check_cv(cv).split(x, y, groups)
         return list(splits)
 
-    def _therapist_folds(self, codes: Indices | None) -> Indices | None:
+    def _prepare(
+        self,
+        X: Any,  # noqa: N803
+        y: Any,
+        sample_weight: Any = None,
+        groups: Any = None,
+    ) -> Prepared:
+        """Validate the rows and sum their statistics once, per therapist when there are groups."""
+        x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        target = np.asarray(target, dtype=np.float64)
+        n, p = x.shape
+        prior = self._check_params(p)
+        fixed = self._check_fixed(p)
+        held = ~np.isnan(fixed)
+        weight = checked_weights(sample_weight, n)
+        codes = group_codes(groups, n)
+        # Held weights become an offset; the rest are fitted on the remaining columns, centred
+        # by the weighted means: same solution, better-conditioned cross-products.
+        z, x_shift, y_shift = centred_rows(x[:, ~held], target - x[:, held] @ fixed[held], weight)
+        # The weights in force are judged by their residuals alone (``cv_results_["prior_mse"]``).
+        residual, _, residual_shift = centred_rows(np.empty((n, 0)), target - x @ prior, weight)
+        blocks = residual_blocks = sizes = None
+        if codes is not None:
+            k = int(codes.max()) + 1
+            blocks = unit_stats(z, weight, codes, k)
+            residual_blocks = unit_stats(residual, weight, codes, k)
+            sizes = np.bincount(codes, minlength=k)
+        return Prepared(
+            x=x,
+            target=target,
+            weight=weight,
+            groups=groups,
+            codes=codes,
+            held=held,
+            fixed=fixed,
+            prior=prior,
+            z=z,
+            x_shift=x_shift,
+            y_shift=y_shift,
+            residual=residual,
+            residual_shift=residual_shift,
+            sizes=sizes,
+            blocks=blocks,
+            residual_blocks=residual_blocks,
+        )
+
+    def _therapist_folds(self, sizes: Indices | None) -> Indices | None:
         """Each therapist's fold when the splits are ``GroupKFold``'s (an int cv and at least
-        that many therapists), so folds are sums of therapist blocks; else None (split rows)."""
+        that many therapists, of ``sizes`` rows each), so a fold is a sum of therapist blocks;
+        else None (the splits are of rows)."""
         cv = self.cv
-        if codes is None or not isinstance(cv, numbers.Integral):
+        if sizes is None or not isinstance(cv, numbers.Integral):
             return None
-        sizes = np.bincount(codes)
         k = whole_number(cv, "cv", 2)
         return group_folds(sizes, k) if len(sizes) >= k else None
 
-    def _pairs(
+    def _row_pairs(
         self,
         z: Floats,
         weight: Floats,
         codes: Indices | None,
         penalty: float | None,
-        folds: Indices | list[Split],
-        blocks: Floats | None = None,
-    ) -> tuple[Floats, list[Pair], Floats | None]:
-        """All rows' statistics, each fold's (fitting, held-out) pair and the therapist blocks
-        (None without therapists; ``blocks`` their ``unit_stats`` if already summed), from one
-        pass over the rows when the folds are therapists'."""
-        if codes is not None:
-            if blocks is None:
-                blocks = unit_stats(z, weight, codes, int(codes.max()) + 1)
-            if penalty is not None:
-                blocks = therapist_adjusted(blocks, penalty)
-        if isinstance(folds, np.ndarray) and blocks is not None:
-            pairs = fold_pairs(blocks, folds, int(folds.max()) + 1)
-            return blocks.sum(axis=0), pairs, blocks
+        splits: list[Split],
+    ) -> list[Pair]:
+        """Each split's (fitting, held-out) statistics, summed over its rows."""
         stats_of = self._stats_function(z, weight, codes, penalty)
-        pairs = [(stats_of(train), stats_of(test)) for train, test in folds]
-        full = sufficient_stats(z, weight) if blocks is None else blocks.sum(axis=0)
-        return full, pairs, blocks
+        return [(stats_of(train), stats_of(test)) for train, test in splits]
 
     def _cross_validate(
         self,
@@ -402,9 +460,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
 
         return stats_of
 
-    def _therapist_penalty(
-        self, z: Floats, weight: Floats, codes: Indices | None, blocks: Floats | None, prior: Floats
-    ) -> float | None:
+    def _therapist_penalty(self, data: Prepared, chosen: Mask | None) -> float | None:
         """lambda = sigma^2 / tau^2 (times the mean weight), or None without therapist effects.
 
         Estimated as Swamy and Arora (1972) do for random effects: the weights fitted within
@@ -412,16 +468,21 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         whom each therapist saw), then tau^2 and sigma^2 from those residuals by the records'
         own estimator. Residuals of a fit that ignores the therapists are not used: their
         weights already carry part of the therapist effects, which hides tau^2 (in a test with
-        selection it came out at a quarter of the truth).
+        selection it came out at a quarter of the truth). ``chosen``: the therapists fitted on.
         """
         self.therapist_variance_ = self.residual_variance_ = float("nan")
         effects: Any = self.therapist_effects
-        if effects is None or codes is None or blocks is None:
+        codes, all_blocks, all_sizes = data.codes, data.blocks, data.sizes
+        if effects is None or chosen is None or codes is None:
             return None
-        scale = float(weight.mean())
+        if all_blocks is None or all_sizes is None:
+            return None
+        blocks, sizes = all_blocks[chosen], all_sizes[chosen]
+        scale = float(blocks[:, 0, 0].sum() / sizes.sum())  # the mean weight
         if effects != "estimate":
             return scale / float(effects)
-        p = len(prior)
+        p = int((~data.held).sum())
+        prior = data.prior[~data.held]
         # Each therapist demeaned: the intercept column is all zeros, the rest are within
         # cross-products, solved directly (``solve`` would find no weight on the intercept).
         within = therapist_adjusted(blocks, 0.0).sum(axis=0)
@@ -430,8 +491,14 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         block = within[1 : p + 1, 1 : p + 1] + alpha * np.eye(p)
         coef = nonnegative_quadratic(block, within[1 : p + 1, p + 1] + alpha * prior)
         intercept = best_intercept(plain, coef)
-        residual = z[:, -1] - intercept - z[:, 1 : p + 1] @ coef
-        tau2, sigma2 = coded_variance_components(codes, residual)
+        residual = data.z[:, -1] - intercept - data.z[:, 1 : p + 1] @ coef
+        # Each therapist's count, sum and sum of squares of residuals: all the estimator reads.
+        k = len(all_sizes)
+        sums = np.bincount(codes, weights=residual, minlength=k)[chosen].astype(np.float64)
+        squares = np.bincount(codes, weights=residual * residual, minlength=k)[chosen]
+        tau2, sigma2 = summed_variance_components(
+            sizes.astype(np.int64), sums, squares.astype(np.float64)
+        )
         self.therapist_variance_, self.residual_variance_ = tau2, sigma2
         return scale * sigma2 / tau2 if tau2 > 0 else None
 
@@ -443,27 +510,49 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         groups: Any = None,
     ) -> AllianceRegressor:
         """Choose alpha by grouped CV, fit at it, and bootstrap the weights' intervals."""
-        x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        target = np.asarray(target, dtype=np.float64)
-        n, p = x.shape
-        prior_full = self._check_params(p)
-        fixed = self._check_fixed(p)
-        held = ~np.isnan(fixed)
-        weight = checked_weights(sample_weight, n)
-        codes = group_codes(groups, n)
+        return self._fit_prepared(self._prepare(X, y, sample_weight, groups))
+
+    def _fit_prepared(self, data: Prepared, units: Mask | None = None) -> AllianceRegressor:
+        """Fit on prepared rows, or on those of the therapists marked in ``units``: from their
+        blocks when the folds are by therapist, else refitted on their rows.
+
+        ``data`` must come from ``_prepare`` of a model with these parameters (``n_bootstrap``
+        aside): the prior, the held weights and the penalty grid are read from it.
+        """
         rng = check_random_state(self.random_state)
-        # Held weights become an offset; the rest are fitted on the remaining columns.
-        free = x[:, ~held]
-        prior = prior_full[~held]
-        # Centre by the weighted means once: same solution, better-conditioned cross-products.
-        z, x_shift, y_shift = centred_rows(free, target - x[:, held] @ fixed[held], weight)
-        blocks = None if codes is None else unit_stats(z, weight, codes, int(codes.max()) + 1)
-        penalty = self._therapist_penalty(z, weight, codes, blocks, prior)
-        by_therapist = self._therapist_folds(codes)
-        folds: Indices | list[Split] = (
-            self._splits(x, target, groups, codes, rng) if by_therapist is None else by_therapist
+        chosen = None
+        if data.sizes is not None:
+            chosen = np.ones(len(data.sizes), dtype=bool) if units is None else units
+        folds = (
+            None
+            if chosen is None or data.sizes is None
+            else self._therapist_folds(data.sizes[chosen])
         )
-        full, pairs, blocks = self._pairs(z, weight, codes, penalty, folds, blocks)
+        if units is not None and (folds is None or data.codes is None):
+            if data.codes is None:
+                raise ValueError("Fitting on some therapists needs groups.")
+            rows = np.flatnonzero(units[data.codes])
+            subset = (data.x[rows], data.target[rows], data.weight[rows], data.codes[rows])
+            return self._fit_prepared(self._prepare(*subset))
+        held, fixed = data.held, data.fixed
+        prior = data.prior[~held]
+        blocks = residual_blocks = None
+        if chosen is not None and data.blocks is not None and data.residual_blocks is not None:
+            blocks, residual_blocks = data.blocks[chosen], data.residual_blocks[chosen]
+        penalty = self._therapist_penalty(data, chosen)
+        if penalty is not None and blocks is not None and residual_blocks is not None:
+            blocks = therapist_adjusted(blocks, penalty)
+            residual_blocks = therapist_adjusted(residual_blocks, penalty)
+        if folds is not None and blocks is not None and residual_blocks is not None:
+            n_splits = int(folds.max()) + 1
+            pairs = fold_pairs(blocks, folds, n_splits)
+            prior_pairs = fold_pairs(residual_blocks, folds, n_splits)
+            full = blocks.sum(axis=0)
+        else:
+            splits = self._splits(data.x, data.target, data.groups, data.codes, rng)
+            pairs = self._row_pairs(data.z, data.weight, data.codes, penalty, splits)
+            prior_pairs = self._row_pairs(data.residual, data.weight, data.codes, penalty, splits)
+            full = sufficient_stats(data.z, data.weight) if blocks is None else blocks.sum(axis=0)
         alphas = self._alpha_grid(full, len(prior))
         mse, _, per_fold = self._cross_validate(pairs, alphas, prior, None)
         # With every weight held there is nothing to shrink: no penalty.
@@ -471,41 +560,28 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         intercept, coef = solve(full, alpha, prior)
         self.coef_ = np.where(held, fixed, 0.0)
         self.coef_[~held] = coef
-        self.intercept_ = intercept + y_shift - float(x_shift @ coef)
+        self.intercept_ = intercept + data.y_shift - float(data.x_shift @ coef)
         self.alpha_ = alpha
+        # The weights in force with their own intercept if given (else the best one per fold).
+        given = self.prior_intercept
+        shifted = None if given is None else float(given) - data.residual_shift
+        _, prior_mse, _ = self._cross_validate(prior_pairs, np.empty(0), np.empty(0), shifted)
         self.cv_results_ = {
             "alphas": alphas,
             "mean_mse": mse,
             "fold_mse": per_fold,
-            "prior_mse": self._prior_mse(x, target, weight, folds, prior_full, codes, penalty),
+            "prior_mse": prior_mse,
         }
+        p = len(held)
         if self.n_bootstrap:
             low, high = (1 - self.interval) / 2, (1 + self.interval) / 2
             draws = np.tile(np.where(held, fixed, 0.0), (int(self.n_bootstrap), 1))
-            draws[:, ~held] = self._bootstrap(z, weight, blocks, alpha, prior, rng)
+            draws[:, ~held] = self._bootstrap(data.z, data.weight, blocks, alpha, prior, rng)
             self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
         else:
             self.coef_interval_ = np.full((p, 2), np.nan)
             self.coef_interval_[held] = fixed[held, None]
         return self
-
-    def _prior_mse(
-        self,
-        x: Floats,
-        target: Floats,
-        weight: Floats,
-        folds: Indices | list[Split],
-        prior: Floats,
-        codes: Indices | None,
-        penalty: float | None,
-    ) -> float:
-        """Weighted held-out MSE of the weights in force (with their intercept, if given): the
-        statistics of their residuals ``[1, y - x . prior]`` are all it needs."""
-        z, _, shift = centred_rows(np.empty((len(target), 0)), target - x @ prior, weight)
-        intercept = None if self.prior_intercept is None else float(self.prior_intercept) - shift
-        _, pairs, _ = self._pairs(z, weight, codes, penalty, folds)
-        _, prior_mse, _ = self._cross_validate(pairs, np.empty(0), np.empty(0), intercept)
-        return prior_mse
 
     def predict(self, X: Any) -> Floats:  # noqa: N803
         """Predicted early alliance: intercept + X @ coef."""

@@ -37,6 +37,14 @@ def unit_stats(z: Floats, weight: Floats, unit: Indices, n_units: int) -> Floats
     return out
 
 
+def unit_sums(columns: Floats, weight: Floats, unit: Indices, n_units: int) -> Floats:
+    """Weighted column sums per unit: an (n_units, q) array, the first row of ``unit_stats``
+    when the first column is ones."""
+    return np.stack(
+        [np.bincount(unit, weights=weight * c, minlength=n_units) for c in columns.T], axis=1
+    )
+
+
 def therapist_adjusted(per_unit: Floats, penalty: float) -> Floats:
     """Per-unit statistics with each unit's random intercept profiled out at ``penalty`` (lambda).
 
@@ -63,8 +71,7 @@ def group_folds(sizes: Indices, n_splits: int) -> Indices:
 
 def fold_pairs(blocks: Floats, fold: Indices, n_splits: int) -> list[Pair]:
     """Each fold's (fitting, held-out) statistics: sums of its units' blocks, not of its rows."""
-    k, q, _ = blocks.shape
-    member = (fold[None, :] == np.arange(n_splits)[:, None]).astype(np.float64)
-    flat = blocks.reshape(k, q * q)
-    held, fitting = member @ flat, (1.0 - member) @ flat
-    return [(fitting[f].reshape(q, q), held[f].reshape(q, q)) for f in range(n_splits)]
+    # Plain sums, not a product with a 0/1 matrix: BLAS threads stall on a busy machine.
+    held = np.stack([blocks[fold == f].sum(axis=0) for f in range(n_splits)])
+    others = ~np.eye(n_splits, dtype=bool)
+    return [(held[others[f]].sum(axis=0), held[f]) for f in range(n_splits)]

@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
+from matcher.core.learning.evaluation import _heldout_predictions, raw_intercept
 from matcher.core.learning.learner import AllianceRegressor, group_codes
-from matcher.core.learning.record import coded_variance_components, variance_components
+from matcher.core.learning.record import summed_variance_components, variance_components
 from matcher.core.learning.sufficient import (
     fold_pairs,
     group_folds,
@@ -78,13 +80,20 @@ def test_codes_by_counting_are_the_codes_by_sorting() -> None:
     assert names.tolist() == np.unique(groups.astype(str), return_inverse=True)[1].tolist()
 
 
-def test_coded_variance_components_are_the_records_estimator() -> None:
+def test_summed_variance_components_are_the_records_estimator() -> None:
     _, y, therapist = simulate(4_000, 90, seed=5)
-    codes = group_codes(therapist, len(y))
-    assert codes is not None
-    assert coded_variance_components(codes, y) == pytest.approx(
-        variance_components(therapist, y), rel=1e-12
+    n = np.bincount(therapist)
+    sums, squares = np.bincount(therapist, weights=y), np.bincount(therapist, weights=y * y)
+    assert summed_variance_components(n, sums, squares) == pytest.approx(
+        variance_components(therapist, y), rel=1e-10
     )
+    # Nobody with two ratings, and one therapist only: the floors, as the rows would give them.
+    for groups in (np.arange(50), np.zeros(50, dtype=np.intp)):
+        n, sums = np.bincount(groups), np.bincount(groups, weights=y[:50])
+        squares = np.bincount(groups, weights=y[:50] ** 2)
+        assert summed_variance_components(n, sums, squares) == pytest.approx(
+            variance_components(groups, y[:50]), rel=1e-10
+        )
 
 
 def fitted(model: AllianceRegressor) -> dict[str, Any]:
@@ -121,3 +130,55 @@ def test_folds_from_therapist_blocks_equal_refits_on_the_folds_rows(effects: Any
     rows_.fit(x, y, sample_weight=weight, groups=therapist)
     for name, value in fitted(rows_).items():
         assert fitted(fast)[name] == pytest.approx(value, rel=1e-8, abs=1e-10, nan_ok=True), name
+
+
+@pytest.mark.parametrize("effects", [None, "estimate", 0.2])
+def test_a_fit_on_some_therapists_blocks_equals_a_refit_on_their_rows(effects: Any) -> None:
+    x, y, therapist = selected(6_000, 150, seed=7)
+    weight = np.random.default_rng(7).uniform(0.2, 5.0, len(y))
+    fixed = np.full(len(TRUE_COEF), np.nan)
+    fixed[3] = 0.05
+    model = AllianceRegressor(
+        prior_coef=TRUE_COEF,
+        prior_intercept=0.5,
+        fixed_coef=fixed,
+        n_bootstrap=30,
+        random_state=1,
+        therapist_effects=effects,
+    )
+    data = model._prepare(x, y, sample_weight=weight, groups=therapist)
+    units = np.random.default_rng(8).random(150) < 0.7
+    rows = units[therapist]
+    refit = clone(model).fit(x[rows], y[rows], sample_weight=weight[rows], groups=therapist[rows])
+    from_blocks = fitted(clone(model)._fit_prepared(data, units=units))
+    for name, value in fitted(refit).items():
+        assert from_blocks[name] == pytest.approx(value, rel=1e-8, abs=1e-10, nan_ok=True), name
+    # Fewer therapists than folds: refitted on the rows, the same as fitting them directly.
+    few = np.zeros(150, dtype=bool)
+    few[:3] = True
+    rows = few[therapist]
+    alone = clone(model).fit(x[rows], y[rows], sample_weight=weight[rows], groups=therapist[rows])
+    for name, value in fitted(clone(model)._fit_prepared(data, units=few)).items():
+        assert value == pytest.approx(fitted(alone)[name], rel=1e-12, nan_ok=True), name
+
+
+@pytest.mark.parametrize("centred", [False, True])
+def test_heldout_predictions_equal_refits_on_each_folds_rows(centred: bool) -> None:
+    x, y, therapist = selected(5_000, 120, seed=9)
+    rng = np.random.default_rng(9)
+    weight = rng.uniform(0.2, 5.0, len(y))
+    baseline = x + rng.normal(0, 0.1, x.shape) if centred else None
+    fit_x = x if baseline is None else x - baseline
+    params = {"prior_coef": TRUE_COEF, "random_state": 0, "therapist_effects": "estimate"}
+    model = AllianceRegressor(**params)
+    data = model._prepare(fit_x, y, sample_weight=weight, groups=therapist)
+    predicted = _heldout_predictions(model, data, x, 5, centred)
+    expected = np.empty(len(y))
+    for train, test in GroupKFold(n_splits=5).split(x, y, therapist):
+        refit = AllianceRegressor(**params, n_bootstrap=0)
+        refit.fit(fit_x[train], y[train], sample_weight=weight[train], groups=therapist[train])
+        intercept = refit.intercept_
+        if centred:
+            intercept = raw_intercept(x[train], y[train], weight[train], refit.coef_)
+        expected[test] = intercept + x[test] @ refit.coef_
+    assert predicted == pytest.approx(expected, rel=1e-8, abs=1e-10)
