@@ -517,17 +517,13 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         blocks when the folds are by therapist, else refitted on their rows.
 
         ``data`` must come from ``_prepare`` of a model with these parameters (``n_bootstrap``
-        aside): the prior, the held weights and the penalty grid are read from it.
+        aside): the prior and the held weights are read from it, not from this model.
         """
         rng = check_random_state(self.random_state)
-        chosen = None
+        chosen = folds = None
         if data.sizes is not None:
             chosen = np.ones(len(data.sizes), dtype=bool) if units is None else units
-        folds = (
-            None
-            if chosen is None or data.sizes is None
-            else self._therapist_folds(data.sizes[chosen])
-        )
+            folds = self._therapist_folds(data.sizes[chosen])
         if units is not None and (folds is None or data.codes is None):
             if data.codes is None:
                 raise ValueError("Fitting on some therapists needs groups.")
