@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
-from sklearn.model_selection import GroupKFold
+import numpy.typing as npt
+from sklearn.base import clone
 from sklearn.utils import check_array
 
-from matcher.core.learning.learner import AllianceRegressor, Indices, checked_weights, group_codes
+from matcher.core.learning.learner import (
+    AllianceRegressor,
+    Prepared,
+    checked_weights,
+    group_codes,
+)
 from matcher.core.learning.minimums import (
     check_enough,
 )
+from matcher.core.learning.sufficient import Indices, group_folds, unit_sums
 from matcher.core.scoring.features import FEATURES
 from matcher.core.scoring.index import Floats
 
@@ -35,25 +42,85 @@ def _finite(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def _spearman(predicted: Floats, observed: Floats) -> float | None:
-    """Spearman's rho, or None when either side is constant (rho undefined)."""
-    if np.ptp(predicted) == 0 or np.ptp(observed) == 0:
-        return None
-    return float(spearmanr(predicted, observed).statistic)
+def _sortable(codes: Indices) -> npt.NDArray[np.integer[Any]]:
+    """Group codes in the narrowest type that holds them: a stable sort of 16-bit keys is a
+    radix sort, several times faster than on 64-bit ones."""
+    if not len(codes) or int(codes.max()) < 1 << 16:
+        return codes.astype(np.uint16)
+    return codes
 
 
-def _ranks_within(codes: Indices, values: Floats) -> Floats:
-    """Average ranks (from 0) of values within each group, ties sharing their mean rank."""
+def _average_ranks(values: Floats, order: Indices, codes: Indices | None) -> Floats:
+    """Average ranks (from 0) of values within each group (None: one group), ties sharing their
+    mean rank; ``order`` sorts the rows by group, then by value."""
     n = len(values)
-    order = np.lexsort((values, codes))
-    g, v = codes[order], values[order]
-    starts = np.r_[True, g[1:] != g[:-1]]
+    v = values[order]
+    starts = np.zeros(n, dtype=bool)
+    starts[:1] = True
+    if codes is not None:
+        g = codes[order]
+        starts[1:] = g[1:] != g[:-1]
     position = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    block = np.cumsum(starts | np.r_[True, v[1:] != v[:-1]]) - 1
+    new_block = starts.copy()
+    new_block[1:] |= v[1:] != v[:-1]
+    block = np.cumsum(new_block) - 1
     mean_rank = np.bincount(block, weights=position) / np.bincount(block)
     ranks = np.empty(n)
     ranks[order] = mean_rank[block]
     return ranks
+
+
+@dataclass(frozen=True, eq=False)
+class Ranked:
+    """One vector's average ranks: pooled, and within each therapist (centred), with each
+    therapist's sum of squares; sorted once, shared by every rank correlation it enters."""
+
+    order: Indices  # the rows by value (stable)
+    pooled: Floats
+    within: Floats
+    within_ss: Floats
+    constant: bool
+
+    @classmethod
+    def of(cls, values: Floats, codes: Indices) -> Ranked:
+        """Rank ``values`` pooled and within the groups ``codes``."""
+        k = int(codes.max()) + 1 if len(codes) else 0
+        n = np.bincount(codes, minlength=k).astype(np.float64)
+        order = np.argsort(values, kind="stable")
+        # By group, then by value: lexsort's order, from a stable sort of the groups.
+        grouped = order[np.argsort(_sortable(codes)[order], kind="stable")]
+        r = _average_ranks(values, grouped, codes)
+        centred = r - (np.bincount(codes, weights=r, minlength=k) / np.maximum(n, 1))[codes]
+        return cls(
+            order=order,
+            pooled=_average_ranks(values, order, None),
+            within=centred,
+            within_ss=np.bincount(codes, weights=centred**2, minlength=k).astype(np.float64),
+            constant=bool(np.ptp(values) == 0) if len(values) else True,
+        )
+
+
+def _spearman(predicted: Ranked, observed: Ranked) -> float | None:
+    """Spearman's rho (Pearson's r of the average ranks), or None when either side is constant
+    (rho undefined)."""
+    if predicted.constant or observed.constant:
+        return None
+    return float(np.corrcoef(predicted.pooled, observed.pooled)[0, 1])
+
+
+def _within_spearman(
+    predicted: Ranked, observed: Ranked, codes: Indices
+) -> tuple[float | None, int]:
+    """Within-therapist rho from two vectors' ranks (``within_therapist_spearman``)."""
+    k = len(predicted.within_ss)
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    cross = np.bincount(codes, weights=predicted.within * observed.within, minlength=k)
+    sums = predicted.within_ss, observed.within_ss
+    usable = (n >= MIN_RATINGS_TO_RANK) & (sums[0] > 0) & (sums[1] > 0)
+    if not usable.any():
+        return None, 0
+    rho = cross[usable] / np.sqrt(sums[0][usable] * sums[1][usable])
+    return float(np.average(rho, weights=n[usable])), int(usable.sum())
 
 
 def within_therapist_spearman(
@@ -65,56 +132,52 @@ def within_therapist_spearman(
     client-side match features vary, so this asks whether the score orders that therapist's
     clients by how their alliances went: the part of the model that decides who meets whom.
     """
-    k = int(codes.max()) + 1 if len(codes) else 0
-    n = np.bincount(codes, minlength=k).astype(np.float64)
-    sums = []
-    ranks = []
-    for values in (predicted, observed):
-        r = _ranks_within(codes, values)
-        centred = r - (np.bincount(codes, weights=r, minlength=k) / np.maximum(n, 1))[codes]
-        ranks.append(centred)
-        sums.append(np.bincount(codes, weights=centred**2, minlength=k))
-    cross = np.bincount(codes, weights=ranks[0] * ranks[1], minlength=k)
-    usable = (n >= MIN_RATINGS_TO_RANK) & (sums[0] > 0) & (sums[1] > 0)
-    if not usable.any():
-        return None, 0
-    rho = cross[usable] / np.sqrt(sums[0][usable] * sums[1][usable])
-    return float(np.average(rho, weights=n[usable])), int(usable.sum())
+    return _within_spearman(Ranked.of(predicted, codes), Ranked.of(observed, codes), codes)
 
 
-def calibration(predicted: Floats, observed: Floats, weight: Floats) -> list[dict[str, Any]]:
-    """Mean predicted vs observed alliance by decile of predicted score (equal-count bins)."""
-    rank = np.empty(len(predicted), dtype=np.intp)
-    rank[np.argsort(predicted, kind="stable")] = np.arange(len(predicted))
-    decile = rank * DECILES // max(len(predicted), 1)
-    rows = []
-    for d in range(DECILES):
-        inside = decile == d
-        if not inside.any() or weight[inside].sum() <= 0:
-            continue
-        rows.append(
-            {
-                "decile": d + 1,
-                "n": int(inside.sum()),
-                "mean_predicted": float(np.average(predicted[inside], weights=weight[inside])),
-                "mean_observed": float(np.average(observed[inside], weights=weight[inside])),
-            }
-        )
-    return rows
+def calibration(
+    predicted: Floats, observed: Floats, weight: Floats, order: Indices | None = None
+) -> list[dict[str, Any]]:
+    """Mean predicted vs observed alliance by decile of predicted score (equal-count bins);
+    ``order`` the predictions' stable sort order, if already known."""
+    n = len(predicted)
+    rank = np.empty(n, dtype=np.intp)
+    rank[np.argsort(predicted, kind="stable") if order is None else order] = np.arange(n)
+    decile = rank * DECILES // max(n, 1)
+    count = np.bincount(decile, minlength=DECILES)
+    total = np.bincount(decile, weights=weight, minlength=DECILES)
+    mean_predicted = np.bincount(decile, weights=weight * predicted, minlength=DECILES)
+    mean_observed = np.bincount(decile, weights=weight * observed, minlength=DECILES)
+    return [
+        {
+            "decile": d + 1,
+            "n": int(count[d]),
+            "mean_predicted": float(mean_predicted[d] / total[d]),
+            "mean_observed": float(mean_observed[d] / total[d]),
+        }
+        for d in range(DECILES)
+        if count[d] and total[d] > 0
+    ]
 
 
 def heldout_metrics(
-    predicted: Floats, observed: Floats, weight: Floats, codes: Indices
+    predicted: Floats,
+    observed: Floats,
+    weight: Floats,
+    codes: Indices,
+    ranked: tuple[Ranked, Ranked] | None = None,
 ) -> dict[str, Any]:
-    """Weighted MAE and RMSE, pooled and within-therapist Spearman of held-out predictions."""
+    """Weighted MAE and RMSE, pooled and within-therapist Spearman of held-out predictions
+    (``ranked``: both sides' ranks, if already known)."""
     error = predicted - observed
-    within, ranked = within_therapist_spearman(predicted, observed, codes)
+    mine, theirs = ranked or (Ranked.of(predicted, codes), Ranked.of(observed, codes))
+    within, counted = _within_spearman(mine, theirs, codes)
     return {
         "mae": float(np.average(np.abs(error), weights=weight)),
         "rmse": math.sqrt(float(np.average(error**2, weights=weight))),
-        "spearman": _spearman(predicted, observed),
+        "spearman": _spearman(mine, theirs),
         "spearman_within_therapist": within,
-        "therapists_ranked": ranked,
+        "therapists_ranked": counted,
     }
 
 
@@ -124,29 +187,40 @@ def raw_intercept(x: Floats, y: Floats, weight: Floats, coef: Floats) -> float:
 
 
 def _heldout_predictions(
+    model: AllianceRegressor,
+    data: Prepared,
     x: Floats,
-    y: Floats,
-    weight: Floats,
-    codes: Indices,
-    params: Mapping[str, Any],
     folds: int,
-    baseline: Floats | None = None,
+    on_raw_scale: bool,
 ) -> Floats:
-    """Each rating predicted by a learner refitted without that rating's therapist."""
-    predicted = np.empty(len(y))
+    """Each rating predicted by a learner refitted without that rating's therapist.
+
+    The refits share ``data``, the statistics ``model`` summed per therapist: each fold's fit adds
+    up its therapists' blocks instead of passing over their rows again.
+    """
+    codes = data.codes
+    if codes is None:
+        raise ValueError("groups (the therapist of each rating) are required.")
+    k = int(codes.max()) + 1
+    # Unshuffled GroupKFold's folds, from the therapists' sizes.
+    fold = group_folds(np.bincount(codes, minlength=k), min(folds, k))
     # Intervals are not needed inside the folds: skip the bootstrap there.
-    fold_params = {**params, "n_bootstrap": 0}
-    fit_x = x if baseline is None else x - baseline
-    splits = GroupKFold(n_splits=min(folds, int(codes.max()) + 1)).split(x, y, codes)
-    for train, test in splits:
-        model = AllianceRegressor(**fold_params)
-        model.fit(fit_x[train], y[train], sample_weight=weight[train], groups=codes[train])
-        if baseline is None:
-            predicted[test] = model.predict(x[test])
-        else:
-            intercept = raw_intercept(x[train], y[train], weight[train], model.coef_)
-            predicted[test] = intercept + x[test] @ model.coef_
-    return predicted
+    refit = clone(model).set_params(n_bootstrap=0)
+    coefs = np.empty((int(fold.max()) + 1, x.shape[1]))
+    intercepts = np.empty(len(coefs))
+    # Weighted sums per therapist of the raw features and scores, for raw-scale intercepts.
+    sums = unit_sums(np.column_stack([np.ones(len(x)), x, data.target]), data.weight, codes, k)
+    for f in range(len(coefs)):
+        refit._fit_prepared(data, units=fold != f)
+        coefs[f] = refit.coef_
+        intercepts[f] = refit.intercept_
+        if on_raw_scale:
+            train = sums[fold != f].sum(axis=0)
+            means = train[1:] / train[0]
+            intercepts[f] = float(means[-1] - means[:-1] @ refit.coef_)
+    row_fold = fold[codes]
+    predicted = np.take_along_axis(x @ coefs.T, row_fold[:, None], axis=1)[:, 0]
+    return np.asarray(predicted + intercepts[row_fold], dtype=np.float64)
 
 
 def _warnings(
@@ -241,16 +315,23 @@ def evaluate(
     base = None if baseline is None else check_array(baseline, dtype=np.float64)
     if base is not None and base.shape != x.shape:
         raise ValueError(f"baseline must have the shape of X, {x.shape}.")
+    fit_x = x if base is None else x - base
+    model = AllianceRegressor(**params)
+    data = model._prepare(fit_x, target, sample_weight=weight, groups=codes)
     predicted = {
-        "learned": _heldout_predictions(x, target, weight, codes, params, folds, base),
+        "learned": _heldout_predictions(model, data, x, folds, base is not None),
         "active": float(active_intercept) + x @ active,
     }
-    fit_x = x if base is None else x - base
-    model = AllianceRegressor(**params).fit(fit_x, target, sample_weight=weight, groups=codes)
+    model._fit_prepared(data)
     intercept = (
         float(model.intercept_) if base is None else raw_intercept(x, target, weight, model.coef_)
     )
-    heldout = {k: heldout_metrics(v, target, weight, codes) for k, v in predicted.items()}
+    ranks = {k: Ranked.of(v, codes) for k, v in predicted.items()}
+    observed = Ranked.of(target, codes)  # ranked once for both models
+    heldout = {
+        k: heldout_metrics(v, target, weight, codes, (ranks[k], observed))
+        for k, v in predicted.items()
+    }
     ess = float(weight.sum() ** 2 / (weight**2).sum())
     interval = {
         name: {
@@ -275,7 +356,9 @@ def evaluate(
             "residual_variance": _finite(model.residual_variance_),
         },
         "heldout": heldout,
-        "calibration": {k: calibration(v, target, weight) for k, v in predicted.items()},
+        "calibration": {
+            k: calibration(v, target, weight, ranks[k].order) for k, v in predicted.items()
+        },
         "coef_interval": interval,
         "interval": float(model.interval),
         "warnings": _warnings(n, n_therapists, ess, model, intercept, names, heldout),

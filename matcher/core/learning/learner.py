@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,16 @@ from sklearn.model_selection import GroupKFold, KFold, check_cv
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matcher.core.learning.record import variance_components
+from matcher.core.learning.record import summed_variance_components
+from matcher.core.learning.sufficient import (
+    Indices,
+    Pair,
+    fold_pairs,
+    group_folds,
+    sufficient_stats,
+    therapist_adjusted,
+    unit_stats,
+)
 from matcher.core.scoring.index import Floats
 
 # Relative penalties: multiplied by the mean diagonal of the centred weighted Gram matrix
@@ -45,38 +55,9 @@ RELATIVE_ALPHAS = np.logspace(-3, 3, 13)
 # Eigenvalues below this share of the largest are treated as zero (collinear features).
 _RANK_TOLERANCE = 1e-12
 
-Indices = npt.NDArray[np.intp]
 Split = tuple[Indices, Indices]
+Mask = npt.NDArray[np.bool_]
 StatsOf = Callable[[Indices], Floats]
-
-
-def sufficient_stats(z: Floats, weight: Floats) -> Floats:
-    """The weighted cross-products ``z' W z`` of rows ``z = [1, x, y]``."""
-    return np.asarray((z * weight[:, None]).T @ z, dtype=np.float64)
-
-
-def unit_stats(z: Floats, weight: Floats, unit: Indices, n_units: int) -> Floats:
-    """Sufficient statistics per unit (therapist): an (n_units, q, q) array from one pass."""
-    q = z.shape[1]
-    zw = z * weight[:, None]
-    out = np.empty((n_units, q, q))
-    for i in range(q):
-        for j in range(i, q):
-            out[:, i, j] = out[:, j, i] = np.bincount(
-                unit, weights=zw[:, i] * z[:, j], minlength=n_units
-            )
-    return out
-
-
-def therapist_adjusted(per_unit: Floats, penalty: float) -> Floats:
-    """Per-unit statistics with each unit's random intercept profiled out at ``penalty`` (lambda).
-
-    ``min_u sum_i w_i (r_i - u)^2 + lambda u^2 = r'Wr - (sum_i w_i r_i)^2 / (W + lambda)``.
-    """
-    g = per_unit[:, 0, :]
-    total = per_unit[:, 0, 0] + penalty
-    safe = np.where(total > 0, total, 1.0)
-    return per_unit - (g[:, :, None] * g[:, None, :]) / safe[:, None, None]
 
 
 def nonnegative_quadratic(m: Floats, r: Floats) -> Floats:
@@ -159,7 +140,47 @@ def group_codes(groups: Any, n: int) -> Indices | None:
     values = np.asarray(groups)
     if values.shape != (n,):
         raise ValueError(f"groups must have one entry per sample ({n}), got shape {values.shape}.")
+    if values.dtype.kind in "iu" and n and values.min() >= 0 and values.max() < max(4 * n, 1 << 16):
+        # Small non-negative integers (codes already): the same codes by counting, not sorting.
+        present = np.bincount(values.astype(np.intp)) > 0
+        return np.asarray((np.cumsum(present) - 1)[values], dtype=np.intp)
     return np.unique(values, return_inverse=True)[1].astype(np.intp)
+
+
+def centred_rows(x: Floats, y: Floats, weight: Floats) -> tuple[Floats, Floats, float]:
+    """Rows ``[1, x - x_shift, y - y_shift]`` centred by the weighted means, and the shifts; the
+    array is a transposed view of one block per column, as ``unit_stats`` reads it."""
+    n, p = x.shape
+    total = weight.sum()
+    x_shift = weight @ x / total
+    y_shift = float(weight @ y / total)
+    columns = np.empty((p + 2, n))
+    columns[0] = 1.0
+    np.subtract(x.T, x_shift[:, None], out=columns[1 : p + 1])
+    np.subtract(y, y_shift, out=columns[p + 1])
+    return columns.T, x_shift, y_shift
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Validated rows, centred once, with the per-therapist statistics every fit on them reuses."""
+
+    x: Floats
+    target: Floats
+    weight: Floats
+    groups: Any  # as given, for a cross-validation splitter that reads them
+    codes: Indices | None
+    held: Mask  # weights held at ``fixed`` rather than fitted
+    fixed: Floats
+    prior: Floats  # the weights in force, all of them
+    z: Floats  # rows [1, free features, y - held offset], centred by the weighted means
+    x_shift: Floats
+    y_shift: float
+    residual: Floats  # rows [1, y - x . prior], centred
+    residual_shift: float
+    sizes: Indices | None  # rows per therapist
+    blocks: Floats | None  # ``unit_stats`` of z per therapist
+    residual_blocks: Floats | None  # ``unit_stats`` of residual per therapist
 
 
 class AllianceRegressor(RegressorMixin, BaseEstimator):
@@ -282,22 +303,87 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         splits: Iterable[Split] = check_cv(cv).split(x, y, groups)
         return list(splits)
 
+    def _prepare(
+        self,
+        X: Any,  # noqa: N803
+        y: Any,
+        sample_weight: Any = None,
+        groups: Any = None,
+    ) -> Prepared:
+        """Validate the rows and sum their statistics once, per therapist when there are groups."""
+        x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        target = np.asarray(target, dtype=np.float64)
+        n, p = x.shape
+        prior = self._check_params(p)
+        fixed = self._check_fixed(p)
+        held = ~np.isnan(fixed)
+        weight = checked_weights(sample_weight, n)
+        codes = group_codes(groups, n)
+        # Held weights become an offset; the rest are fitted on the remaining columns, centred
+        # by the weighted means: same solution, better-conditioned cross-products.
+        z, x_shift, y_shift = centred_rows(x[:, ~held], target - x[:, held] @ fixed[held], weight)
+        # The weights in force are judged by their residuals alone (``cv_results_["prior_mse"]``).
+        residual, _, residual_shift = centred_rows(np.empty((n, 0)), target - x @ prior, weight)
+        blocks = residual_blocks = sizes = None
+        if codes is not None:
+            k = int(codes.max()) + 1
+            blocks = unit_stats(z, weight, codes, k)
+            residual_blocks = unit_stats(residual, weight, codes, k)
+            sizes = np.bincount(codes, minlength=k)
+        return Prepared(
+            x=x,
+            target=target,
+            weight=weight,
+            groups=groups,
+            codes=codes,
+            held=held,
+            fixed=fixed,
+            prior=prior,
+            z=z,
+            x_shift=x_shift,
+            y_shift=y_shift,
+            residual=residual,
+            residual_shift=residual_shift,
+            sizes=sizes,
+            blocks=blocks,
+            residual_blocks=residual_blocks,
+        )
+
+    def _therapist_folds(self, sizes: Indices | None) -> Indices | None:
+        """Each therapist's fold when the splits are ``GroupKFold``'s (an int cv and at least
+        that many therapists, of ``sizes`` rows each), so a fold is a sum of therapist blocks;
+        else None (the splits are of rows)."""
+        cv = self.cv
+        if sizes is None or not isinstance(cv, numbers.Integral):
+            return None
+        k = whole_number(cv, "cv", 2)
+        return group_folds(sizes, k) if len(sizes) >= k else None
+
+    def _row_pairs(
+        self,
+        z: Floats,
+        weight: Floats,
+        codes: Indices | None,
+        penalty: float | None,
+        splits: list[Split],
+    ) -> list[Pair]:
+        """Each split's (fitting, held-out) statistics, summed over its rows."""
+        stats_of = self._stats_function(z, weight, codes, penalty)
+        return [(stats_of(train), stats_of(test)) for train, test in splits]
+
     def _cross_validate(
         self,
-        stats_of: StatsOf,
-        splits: list[Split],
+        pairs: list[Pair],
         alphas: Floats,
         prior: Floats,
         prior_intercept: float | None,
     ) -> tuple[Floats, float, Floats]:
         """Weighted held-out MSE per alpha and of the weights in force, pooled over folds; and
         each fold's MSE per alpha (folds x alphas)."""
-        fold_sse = np.zeros((len(splits), len(alphas)))
-        fold_weight = np.zeros(len(splits))
+        fold_sse = np.zeros((len(pairs), len(alphas)))
+        fold_weight = np.zeros(len(pairs))
         prior_sse = 0.0
-        for k, (train, test) in enumerate(splits):
-            fit_stats = stats_of(train)
-            test_stats = stats_of(test)
+        for k, (fit_stats, test_stats) in enumerate(pairs):
             fold_weight[k] = float(test_stats[0, 0])
             for i, alpha in enumerate(alphas):
                 fold_sse[k, i] = squared_error(test_stats, *solve(fit_stats, float(alpha), prior))
@@ -336,30 +422,26 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         self,
         z: Floats,
         weight: Floats,
-        codes: Indices | None,
+        blocks: Floats | None,
         alpha: float,
         prior: Floats,
         rng: Any,
-        penalty: float | None,
     ) -> Floats:
-        """Coefficients refitted on resamples of therapists (or rows without therapists)."""
+        """Coefficients refitted on resamples of therapists (their blocks, intercepts profiled
+        out if any) or of rows without therapists."""
         draws = int(self.n_bootstrap)
         p = len(prior)
         coefs = np.empty((draws, p))
-        if codes is None:
+        if blocks is None:
             n = len(weight)
             for b in range(draws):
                 counts = np.bincount(rng.randint(0, n, n), minlength=n)
                 coefs[b] = solve(sufficient_stats(z, weight * counts), alpha, prior)[1]
             return coefs
-        k = int(codes.max()) + 1
-        blocks = unit_stats(z, weight, codes, k)
-        if penalty is not None:
-            blocks = therapist_adjusted(blocks, penalty)
+        k, q, _ = blocks.shape
         per_unit = blocks.reshape(k, -1)
         picks = rng.randint(0, k, size=(draws, k)) + (np.arange(draws) * k)[:, None]
         counts = np.bincount(picks.ravel(), minlength=draws * k).reshape(draws, k)
-        q = z.shape[1]
         for b, stats in enumerate(counts.astype(np.float64) @ per_unit):
             coefs[b] = solve(stats.reshape(q, q), alpha, prior)[1]
         return coefs
@@ -378,9 +460,7 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
 
         return stats_of
 
-    def _therapist_penalty(
-        self, z: Floats, weight: Floats, codes: Indices | None, prior: Floats
-    ) -> float | None:
+    def _therapist_penalty(self, data: Prepared, chosen: Mask | None) -> float | None:
         """lambda = sigma^2 / tau^2 (times the mean weight), or None without therapist effects.
 
         Estimated as Swamy and Arora (1972) do for random effects: the weights fitted within
@@ -388,25 +468,37 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         whom each therapist saw), then tau^2 and sigma^2 from those residuals by the records'
         own estimator. Residuals of a fit that ignores the therapists are not used: their
         weights already carry part of the therapist effects, which hides tau^2 (in a test with
-        selection it came out at a quarter of the truth).
+        selection it came out at a quarter of the truth). ``chosen``: the therapists fitted on.
         """
         self.therapist_variance_ = self.residual_variance_ = float("nan")
         effects: Any = self.therapist_effects
-        if effects is None or codes is None:
+        codes, all_blocks, all_sizes = data.codes, data.blocks, data.sizes
+        if effects is None or chosen is None or codes is None:
             return None
-        scale = float(weight.mean())
+        if all_blocks is None or all_sizes is None:
+            return None
+        blocks, sizes = all_blocks[chosen], all_sizes[chosen]
+        scale = float(blocks[:, 0, 0].sum() / sizes.sum())  # the mean weight
         if effects != "estimate":
             return scale / float(effects)
-        n, p = len(weight), len(prior)
+        p = int((~data.held).sum())
+        prior = data.prior[~data.held]
         # Each therapist demeaned: the intercept column is all zeros, the rest are within
         # cross-products, solved directly (``solve`` would find no weight on the intercept).
-        within = self._stats_function(z, weight, codes, 0.0)(np.arange(n))
-        alpha = float(self._alpha_grid(sufficient_stats(z, weight), p).min())
+        within = therapist_adjusted(blocks, 0.0).sum(axis=0)
+        plain = blocks.sum(axis=0)
+        alpha = float(self._alpha_grid(plain, p).min())
         block = within[1 : p + 1, 1 : p + 1] + alpha * np.eye(p)
         coef = nonnegative_quadratic(block, within[1 : p + 1, p + 1] + alpha * prior)
-        intercept = best_intercept(sufficient_stats(z, weight), coef)
-        residual = z[:, -1] - intercept - z[:, 1 : p + 1] @ coef
-        tau2, sigma2 = variance_components(codes, residual)
+        intercept = best_intercept(plain, coef)
+        residual = data.z[:, -1] - intercept - data.z[:, 1 : p + 1] @ coef
+        # Each therapist's count, sum and sum of squares of residuals: all the estimator reads.
+        k = len(all_sizes)
+        sums = np.bincount(codes, weights=residual, minlength=k)[chosen].astype(np.float64)
+        squares = np.bincount(codes, weights=residual * residual, minlength=k)[chosen]
+        tau2, sigma2 = summed_variance_components(
+            sizes.astype(np.int64), sums, squares.astype(np.float64)
+        )
         self.therapist_variance_, self.residual_variance_ = tau2, sigma2
         return scale * sigma2 / tau2 if tau2 > 0 else None
 
@@ -418,77 +510,74 @@ class AllianceRegressor(RegressorMixin, BaseEstimator):
         groups: Any = None,
     ) -> AllianceRegressor:
         """Choose alpha by grouped CV, fit at it, and bootstrap the weights' intervals."""
-        x, target = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        target = np.asarray(target, dtype=np.float64)
-        n, p = x.shape
-        prior_full = self._check_params(p)
-        fixed = self._check_fixed(p)
-        held = ~np.isnan(fixed)
-        weight = checked_weights(sample_weight, n)
-        codes = group_codes(groups, n)
+        return self._fit_prepared(self._prepare(X, y, sample_weight, groups))
+
+    def _fit_prepared(self, data: Prepared, units: Mask | None = None) -> AllianceRegressor:
+        """Fit on prepared rows, or on those of the therapists marked in ``units``: from their
+        blocks when the folds are by therapist, else refitted on their rows.
+
+        ``data`` must come from ``_prepare`` of a model with these parameters (``n_bootstrap``
+        aside): the prior and the held weights are read from it, not from this model.
+        """
         rng = check_random_state(self.random_state)
-        # Held weights become an offset; the rest are fitted on the remaining columns.
-        free = x[:, ~held]
-        offset = x[:, held] @ fixed[held]
-        prior = prior_full[~held]
-        # Centre by the weighted means once: same solution, better-conditioned cross-products.
-        total = weight.sum()
-        x_shift = weight @ free / total
-        rest = target - offset
-        y_shift = float(weight @ rest / total)
-        z = np.column_stack([np.ones(n), free - x_shift, rest - y_shift])
-        penalty = self._therapist_penalty(z, weight, codes, prior)
-        stats_of = self._stats_function(z, weight, codes, penalty)
-        full = stats_of(np.arange(n))
+        chosen = folds = None
+        if data.sizes is not None:
+            chosen = np.ones(len(data.sizes), dtype=bool) if units is None else units
+            folds = self._therapist_folds(data.sizes[chosen])
+        if units is not None and (folds is None or data.codes is None):
+            if data.codes is None:
+                raise ValueError("Fitting on some therapists needs groups.")
+            rows = np.flatnonzero(units[data.codes])
+            subset = (data.x[rows], data.target[rows], data.weight[rows], data.codes[rows])
+            return self._fit_prepared(self._prepare(*subset))
+        held, fixed = data.held, data.fixed
+        prior = data.prior[~held]
+        blocks = residual_blocks = None
+        if chosen is not None and data.blocks is not None and data.residual_blocks is not None:
+            blocks, residual_blocks = data.blocks[chosen], data.residual_blocks[chosen]
+        penalty = self._therapist_penalty(data, chosen)
+        if penalty is not None and blocks is not None and residual_blocks is not None:
+            blocks = therapist_adjusted(blocks, penalty)
+            residual_blocks = therapist_adjusted(residual_blocks, penalty)
+        if folds is not None and blocks is not None and residual_blocks is not None:
+            n_splits = int(folds.max()) + 1
+            pairs = fold_pairs(blocks, folds, n_splits)
+            prior_pairs = fold_pairs(residual_blocks, folds, n_splits)
+            full = blocks.sum(axis=0)
+        else:
+            splits = self._splits(data.x, data.target, data.groups, data.codes, rng)
+            pairs = self._row_pairs(data.z, data.weight, data.codes, penalty, splits)
+            prior_pairs = self._row_pairs(data.residual, data.weight, data.codes, penalty, splits)
+            full = sufficient_stats(data.z, data.weight) if blocks is None else blocks.sum(axis=0)
         alphas = self._alpha_grid(full, len(prior))
-        splits = self._splits(x, target, groups, codes, rng)
-        mse, _, per_fold = self._cross_validate(stats_of, splits, alphas, prior, None)
+        mse, _, per_fold = self._cross_validate(pairs, alphas, prior, None)
         # With every weight held there is nothing to shrink: no penalty.
         alpha = self._choose_alpha(alphas, mse, per_fold) if len(prior) else 0.0
         intercept, coef = solve(full, alpha, prior)
         self.coef_ = np.where(held, fixed, 0.0)
         self.coef_[~held] = coef
-        self.intercept_ = intercept + y_shift - float(x_shift @ coef)
+        self.intercept_ = intercept + data.y_shift - float(data.x_shift @ coef)
         self.alpha_ = alpha
+        # The weights in force with their own intercept if given (else the best one per fold).
+        given = self.prior_intercept
+        shifted = None if given is None else float(given) - data.residual_shift
+        _, prior_mse, _ = self._cross_validate(prior_pairs, np.empty(0), np.empty(0), shifted)
         self.cv_results_ = {
             "alphas": alphas,
             "mean_mse": mse,
             "fold_mse": per_fold,
-            "prior_mse": self._prior_mse(x, target, weight, splits, prior_full, codes, penalty),
+            "prior_mse": prior_mse,
         }
+        p = len(held)
         if self.n_bootstrap:
             low, high = (1 - self.interval) / 2, (1 + self.interval) / 2
             draws = np.tile(np.where(held, fixed, 0.0), (int(self.n_bootstrap), 1))
-            draws[:, ~held] = self._bootstrap(z, weight, codes, alpha, prior, rng, penalty)
+            draws[:, ~held] = self._bootstrap(data.z, data.weight, blocks, alpha, prior, rng)
             self.coef_interval_ = np.quantile(draws, [low, high], axis=0).T
         else:
             self.coef_interval_ = np.full((p, 2), np.nan)
             self.coef_interval_[held] = fixed[held, None]
         return self
-
-    def _prior_mse(
-        self,
-        x: Floats,
-        target: Floats,
-        weight: Floats,
-        splits: list[Split],
-        prior: Floats,
-        codes: Indices | None,
-        penalty: float | None,
-    ) -> float:
-        """Weighted held-out MSE of the weights in force (with their intercept, if given)."""
-        total = weight.sum()
-        x_shift = weight @ x / total
-        y_shift = float(weight @ target / total)
-        z = np.column_stack([np.ones(len(target)), x - x_shift, target - y_shift])
-        intercept = (
-            None
-            if self.prior_intercept is None
-            else float(self.prior_intercept) - y_shift + float(x_shift @ prior)
-        )
-        stats_of = self._stats_function(z, weight, codes, penalty)
-        _, prior_mse, _ = self._cross_validate(stats_of, splits, np.empty(0), prior, intercept)
-        return prior_mse
 
     def predict(self, X: Any) -> Floats:  # noqa: N803
         """Predicted early alliance: intercept + X @ coef."""

@@ -84,19 +84,39 @@ def variance_components(groups: npt.ArrayLike, values: npt.ArrayLike) -> tuple[f
     return _variance_components(n, raw_mean, scores, inverse)
 
 
+def summed_variance_components(n: IntArray, sums: Floats, squares: Floats) -> tuple[float, float]:
+    """``variance_components`` from each group's count, sum and sum of squares (every count > 0):
+    what the learner keeps per therapist, so a subset of therapists needs no pass over rows."""
+    rows = int(n.sum())
+    if not rows:
+        return variance_components(np.empty(0), np.empty(0))
+    total = float(sums.sum())
+    spread = (float(squares.sum()) - total**2 / rows) / (rows - 1) if rows >= 2 else PRIOR_VARIANCE
+    raw_mean = sums / n
+    within = float((squares - sums * raw_mean).sum())
+    return _moments(n, raw_mean, spread, within, total / rows)
+
+
 def _variance_components(
     n: IntArray, raw_mean: Floats, values: Floats, inverse: IntArray
 ) -> tuple[float, float]:
+    """(tau^2, sigma^2) of the rows ``values`` in groups ``inverse``."""
+    spread = float(values.var(ddof=1)) if len(values) >= 2 else PRIOR_VARIANCE
+    within = float(((values - raw_mean[inverse]) ** 2).sum())
+    return _moments(n, raw_mean, spread, within, float(values.mean()))
+
+
+def _moments(
+    n: IntArray, raw_mean: Floats, total_var: float, within_ss: float, grand: float
+) -> tuple[float, float]:
     """(tau^2, sigma^2) by the method of moments for unbalanced one-way ANOVA, tau^2 floored."""
-    rows, groups = len(values), len(n)
-    total_var = float(values.var(ddof=1)) if rows >= 2 else PRIOR_VARIANCE
+    rows, groups = int(n.sum()), len(n)
     floor = FLOOR_FACTOR * THERAPIST_SHARE * total_var
     if rows <= groups:  # nobody has two ratings: no within-therapist spread to separate
         return floor, max(total_var - floor, 0.0)
-    within = float(((values - raw_mean[inverse]) ** 2).sum() / (rows - groups))
+    within = within_ss / (rows - groups)
     if groups < 2:
         return floor, within
-    grand = float(values.mean())
     between_ms = float((n * (raw_mean - grand) ** 2).sum() / (groups - 1))
     n0 = (rows - float((n.astype(np.float64) ** 2).sum()) / rows) / (groups - 1)
     tau2 = (between_ms - within) / n0

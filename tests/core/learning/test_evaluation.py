@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from matcher.core.learning.evaluation import evaluate, within_therapist_spearman
+from matcher.core.learning.evaluation import (
+    calibration,
+    evaluate,
+    heldout_metrics,
+    within_therapist_spearman,
+)
 from matcher.core.learning.minimums import NotEnoughRatings
 from matcher.core.scoring import FEATURES
 from tests.core.learning.test_learner import TRUE_COEF, TRUE_INTERCEPT, simulate
@@ -157,3 +162,22 @@ def test_the_joint_model_reports_its_variance_components(report: dict[str, Any])
     assert joint["learned"]["therapist_variance"] == pytest.approx(0.05**2, rel=0.35)
     assert joint["learned"]["residual_variance"] == pytest.approx(0.12**2, rel=0.1)
     assert json.loads(json.dumps(joint, allow_nan=False)) == joint
+
+
+def test_pooled_metrics_match_scipy_and_a_plain_average_per_decile() -> None:
+    rng = np.random.default_rng(29)
+    therapist = rng.integers(0, 40, 3_000)
+    observed = np.clip(rng.normal(0.7, 0.2, 3_000), 0, 1)  # ties at the ceiling
+    predicted = np.round(observed + rng.normal(0, 0.1, 3_000), 2)  # ties among predictions
+    weight = rng.uniform(0.2, 5.0, 3_000)
+    metrics = heldout_metrics(predicted, observed, weight, therapist)
+    assert metrics["spearman"] == pytest.approx(spearmanr(predicted, observed).statistic)
+    assert heldout_metrics(np.full(3_000, 0.5), observed, weight, therapist)["spearman"] is None
+    decile = np.empty(3_000, dtype=np.intp)
+    decile[np.argsort(predicted, kind="stable")] = np.arange(3_000) * 10 // 3_000
+    rows = calibration(predicted, observed, weight)
+    assert [r["n"] for r in rows] == np.bincount(decile).tolist()
+    for r in rows:
+        inside = decile == r["decile"] - 1
+        mean = np.average([predicted[inside], observed[inside]], axis=1, weights=weight[inside])
+        assert [r["mean_predicted"], r["mean_observed"]] == pytest.approx(mean.tolist())
