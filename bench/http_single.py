@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -82,6 +83,19 @@ def script(work: Path, name: str, key: str, method: str, path: str, bodies: list
     return out
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by every live process in a process group."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(label: str, url: str, args: argparse.Namespace, work: Path) -> None:
     """Serve ``url`` and print each request kind's p50 and p99 (medians over the runs)."""
     print(f"{label}:")
@@ -108,18 +122,25 @@ def measure(label: str, url: str, args: argparse.Namespace, work: Path) -> None:
     server, base = start_server(url, scripts["match"], args.workers)
     try:
         found: dict[str, list[tuple[float, float]]] = {name: [] for name in scripts}
+        cpu: dict[str, list[float]] = {name: [] for name in scripts}
         for _ in range(args.runs):
             for name, lua in scripts.items():
+                before = group_cpu_seconds(server.pid)
                 seen = run_wrk(base, lua, 1, args.duration)
+                used = group_cpu_seconds(server.pid) - before
                 if seen.non_2xx or seen.socket_errors:
                     raise SystemExit(f"{name}: {seen.non_2xx} non-2xx, {seen.socket_errors} errors")
                 found[name].append((seen.p50, seen.p99))
+                cpu[name].append(1000 * used / max(seen.requests, 1))
     finally:
         stop_server(server)
     p50 = {name: statistics.median(p for p, _ in runs) for name, runs in found.items()}
     for name, runs in found.items():
         p99 = statistics.median(q for _, q in runs)
-        print(f"  {name:22} p50 {p50[name]:6.2f} ms  p99 {p99:6.2f} ms")
+        print(
+            f"  {name:22} p50 {p50[name]:6.2f} ms  p99 {p99:6.2f} ms  "
+            f"server CPU {statistics.median(cpu[name]):5.2f} ms a request"
+        )
     ratio = p50["match"] / p50["/healthz"]
     met = p50["match"] <= FLOOR_MATCH_MS and ratio <= FLOOR_RATIO
     print(

@@ -146,8 +146,11 @@ def _serve(host: str, port: int, workers: int | None, demo: bool, demo_history: 
             click.echo("Demo users exist already (their sign-ins are in instance/demo-logins).")
         if demo_history:
             _play_demo_history(app.extensions["matcher"].matching)
-    # Build the matching index once here; gunicorn forks the workers from this process.
-    snapshot = app.extensions["matcher"].matching.snapshot()
+    # Build the matching index once here (in a child, so that its scratch heap is not kept);
+    # gunicorn forks the workers from this process.
+    matching = app.extensions["matcher"].matching
+    matching.build_apart = True
+    snapshot = matching.snapshot()
     click.echo(
         f"Matching index: {len(snapshot.index)} therapists, model v{snapshot.weights.version}."
     )

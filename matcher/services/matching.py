@@ -31,6 +31,7 @@ from matcher.core.scoring import (
 from matcher.core.scoring.features import feature_matrix
 from matcher.core.scoring.index import Bools
 from matcher.schemas.intake import normalise
+from matcher.services import apart
 from matcher.services import freshness as fresh
 from matcher.services.exposure import exposure_counts
 from matcher.storage import counters
@@ -124,8 +125,11 @@ class MatchService:
         means_sample: int = MEANS_SAMPLE,
     ) -> None:
         self.db = db
+        self._revisions = counters.RevisionReader(db.engine) if db is not None else None
         self.freshness = freshness or fresh.Freshness()
         self.means_sample = means_sample
+        # The first build in a forked child (``apart``): set by a server before it forks.
+        self.build_apart = False
         self._weights_source = weights
         self._alliance_source = alliance
         self._lock = threading.Lock()
@@ -138,7 +142,7 @@ class MatchService:
 
     def snapshot(self) -> Snapshot:
         """The current index and weights, refreshed first if the database moved on."""
-        revisions = counters.read_all(self.db.engine)
+        revisions = self._revisions.read()
         current = self._snapshot
         if current is not None and current.revisions == revisions:
             return current
@@ -153,7 +157,10 @@ class MatchService:
         started = time.perf_counter()
         with self.db.session() as session:
             directory = revisions.get(counters.DIRECTORY, 0)
-            if current is None:
+            if current is None and self.build_apart:
+                index = apart.build_apart(self.db)
+                changed = len(index)
+            elif current is None:
                 # Streamed: the build holds one chunk of profile objects at a time.
                 index = TherapistIndex.build(stored.active_profiles(session))
                 changed = len(index)

@@ -42,6 +42,10 @@ class CodeTable:
         positions = {code: i for i, code in enumerate(self.codes)}
         object.__setattr__(self, "position", MappingProxyType(positions))
 
+    def __reduce__(self) -> tuple[type[CodeTable], tuple[tuple[str, ...]]]:
+        """Pickled as its codes (the lookup is rebuilt)."""
+        return (CodeTable, (self.codes,))
+
     @property
     def words(self) -> int:
         """How many uint64 words a bitset over this table needs."""

@@ -246,6 +246,17 @@ class TherapistIndex:
             alliance=alliance,
         )
 
+    def parts(self) -> tuple[dict[str, CodeTable], dict[str, Array], Floats]:
+        """What the index is made of (tables, columns, alliance), to rebuild it elsewhere."""
+        return dict(self.tables), dict(self.columns), self.alliance
+
+    @classmethod
+    def from_parts(
+        cls, tables: Mapping[str, CodeTable], columns: Mapping[str, Array], alliance: Floats
+    ) -> TherapistIndex:
+        """The index ``parts`` describe (the lookups are rebuilt from the columns)."""
+        return cls._assemble(tables, dict(columns), alliance)
+
     def with_changes(
         self, upserts: Sequence[Mapping[str, Any]], removed_ids: Iterable[str] = ()
     ) -> TherapistIndex:
