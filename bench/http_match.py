@@ -111,6 +111,7 @@ def start_server(
     workers: int,
     env: dict[str, str] | None = None,
     log: Path | None = None,
+    ready_within: float = 120,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``matcher serve`` on ``url`` and warm it up with ``script``; process and base URL."""
     port = free_port()
@@ -132,7 +133,7 @@ def start_server(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base, server)
+        wait_ready(base, server, ready_within)
     except BaseException:
         stop_server(server)
         raise

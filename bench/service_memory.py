@@ -68,7 +68,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="matcher-memory-"))
     try:
         url, script = prepare(work, args.therapists, 1_000)
-        server, base = start_server(url, script, args.workers)
+        # A million therapists take a while to build on a shared machine.
+        server, base = start_server(
+            url, script, args.workers, ready_within=max(120, args.therapists / 4_000)
+        )
         try:
             print(f"matcher serve --workers {args.workers}, {args.therapists:,} therapists")
             report("after the build (and 3 s of warm-up)", server.pid, args.therapists)

@@ -6,13 +6,14 @@ from marshmallow import Schema, fields, validate
 
 from matcher.core.scoring import FEATURE_MEANINGS
 from matcher.schemas.common import Strict
+from matcher.schemas.compiled import CompiledLoad
 from matcher.schemas.fields import StrictBoolean, StrictInteger, Text
 from matcher.schemas.intake import IntakeSchema
 
 MAX_LIMIT = 50
 
 
-class MatchRequestSchema(Strict):
+class MatchRequestSchema(CompiledLoad, Strict):
     """``POST /api/v1/match``: an intake and how to answer it."""
 
     intake = fields.Nested(IntakeSchema, required=True)
