@@ -29,6 +29,8 @@ TAGGED: dict[str, str] = {
     "population": "populations",
     "format": "formats",
 }
+# The lists of plain codes among them (licenses hold their jurisdiction in an object).
+_CODE_LISTS = tuple((kind, field) for kind, field in TAGGED.items() if kind != "jurisdiction")
 _CHUNK = 500
 # From this many profiles PostgreSQL takes them by COPY into a temporary table, then one
 # INSERT ... SELECT; fewer (a PUT) go by executemany, which leaves no temporary table behind.
@@ -61,12 +63,11 @@ def tag(kind: str, code: str) -> str:
 
 def tag_text(profile: dict[str, Any]) -> str:
     """The tags column of ``profile``: "|kind:code|kind:code|" for every searchable code."""
-    parts = ["|"]
-    for kind, field in TAGGED.items():
-        for value in profile.get(field) or ():
-            code = value["jurisdiction"] if kind == "jurisdiction" else value
-            parts.append(f"{kind}:{code}|")
-    return "".join(parts)
+    codes = [f"jurisdiction:{value['jurisdiction']}" for value in profile.get("licenses") or ()]
+    for kind, field in _CODE_LISTS:
+        prefix = kind + ":"
+        codes += [prefix + code for code in profile.get(field) or ()]
+    return f"|{'|'.join(codes)}|" if codes else "|"
 
 
 def existing_ids(session: Session, *, ids: Sequence[str]) -> set[str]:
@@ -85,28 +86,34 @@ def existing_ids(session: Session, *, ids: Sequence[str]) -> set[str]:
 ROW = ("id", "name", "accepting_new_clients", "capacity", "profile", "tags")
 
 
+Row = tuple[str, str, bool, int, str, str]
+
+
 @dataclass(frozen=True)
 class Batch:
     """Profiles made ready to write, before any lock: one tuple per profile, as ``ROW``."""
 
-    rows: list[tuple[str, str, bool, int, str, str]]
+    rows: list[Row]
+
+
+def row(profile: dict[str, Any]) -> Row:
+    """The row of one validated profile; JSON and tags are serialised here, outside any lock."""
+    document = dict(profile)
+    # Capacity lives in its column only: referrals take slots there.
+    del document["capacity"]
+    return (
+        profile["id"],
+        profile["name"],
+        profile["accepting_new_clients"],
+        profile["capacity"],
+        orjson.dumps(document).decode(),
+        tag_text(profile),
+    )
 
 
 def prepare(profiles: Sequence[dict[str, Any]]) -> Batch:
-    """The rows of ``profiles``; JSON and tags are serialised here, outside the write lock."""
-    rows = [
-        (
-            p["id"],
-            p["name"],
-            p["accepting_new_clients"],
-            p["capacity"],
-            # Capacity lives in its column only: referrals take slots there.
-            orjson.dumps({k: v for k, v in p.items() if k != "capacity"}).decode(),
-            tag_text(p),
-        )
-        for p in profiles
-    ]
-    return Batch(rows=rows)
+    """The rows of ``profiles``, made before the write transaction."""
+    return Batch(rows=[row(profile) for profile in profiles])
 
 
 def _on_conflict(statement: Any) -> dict[str, Any]:
