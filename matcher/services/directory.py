@@ -56,9 +56,9 @@ class ImportLimits:
     max_errors: int = 100
 
 
-def read_chunks(stream: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """A binary stream a chunk at a time, until it ends."""
-    while chunk := stream.read(size):
+def read_chunks(stream: IO[bytes], size: int | None = None) -> Iterator[bytes]:
+    """A binary stream a chunk at a time (``CHUNK_BYTES`` unless told), until it ends."""
+    while chunk := stream.read(size or CHUNK_BYTES):
         yield chunk
 
 
@@ -237,6 +237,22 @@ class Outcomes:
         else:
             self.invalid.add(flatten_errors(outcome.messages, [index]))
         return False
+
+    def take_accepted(self, ids: list[str]) -> bool:
+        """Take a run of accepted records at once: True when every one is kept, as ``take``
+        would say; False, with nothing taken, when any is not (then ``take`` each)."""
+        limit, start, count = self.limits.max_records, self.count, len(ids)
+        if self.invalid.items or self.unreadable.items:
+            return False
+        if limit is not None and start + count > limit:
+            return False
+        if len(set(ids)) != count or not self.first_seen.keys().isdisjoint(ids):
+            return False
+        self.first_seen.update(zip(ids, range(start, start + count), strict=True))
+        self.count += count
+        if self.progress:
+            self.progress(count)
+        return True
 
     def finish(self) -> None:
         """Refuse the import if any record was not accepted, or if there was none."""
