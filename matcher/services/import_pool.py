@@ -12,8 +12,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.pool import AsyncResult
-from typing import Any
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from matcher.collection import gc_paused
 from matcher.services import directory
@@ -22,6 +21,8 @@ from matcher.storage import therapists as stored
 # Blocks handed out ahead of the one being taken, per worker: enough to keep every worker busy,
 # few enough that a refused import stops reading soon after its limit.
 AHEAD = 2
+# Workers' niceness: a bulk import yields the cores to the service's requests and other writers.
+NICE = 5
 # A block's outcomes (None when every record was accepted) and the rows of its accepted records.
 Checked = tuple[list[directory.Outcome] | None, list[stored.Row]]
 
@@ -60,29 +61,45 @@ def validate_ndjson(
     """``directory.validate_import`` of NDJSON chunks, checked by ``workers`` forked processes."""
     outcomes = directory.Outcomes(limits, progress)
     kept: list[stored.Row] = []
-    with multiprocessing.get_context("fork").Pool(workers) as pool, gc_paused():
-        for block_outcomes, rows in _in_order(pool, directory.ndjson_blocks(chunks), workers):
-            if block_outcomes is None:
-                ids = [row[0] for row in rows]
-                if outcomes.take_accepted(ids):
-                    kept += rows
-                    continue
-                block_outcomes = list[directory.Outcome](ids)
-            accepted = iter(rows)
-            for outcome in block_outcomes:
-                row = next(accepted) if isinstance(outcome, str) else None
-                if outcomes.take(outcome) and row is not None:
-                    kept.append(row)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_yield_to_others)
+    try:
+        with gc_paused():
+            for block_outcomes, rows in _in_order(pool, directory.ndjson_blocks(chunks), workers):
+                if block_outcomes is None:
+                    ids = [row[0] for row in rows]
+                    if outcomes.take_accepted(ids):
+                        kept += rows
+                        continue
+                    block_outcomes = list[directory.Outcome](ids)
+                accepted = iter(rows)
+                for outcome in block_outcomes:
+                    row = next(accepted) if isinstance(outcome, str) else None
+                    if outcomes.take(outcome) and row is not None:
+                        kept.append(row)
+    finally:  # refused early (the record limit): the blocks not started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
     outcomes.finish()
     return stored.Batch(rows=kept)
 
 
-def _in_order(pool: Any, blocks: Iterator[tuple[bytes, int]], workers: int) -> Iterator[Checked]:
-    """Each block's result in the order of the blocks, with a few blocks in flight."""
-    pending: deque[AsyncResult[Checked]] = deque()
+def _yield_to_others() -> None:
+    """Run a worker at a lower priority: the service's own processes keep their turn."""
+    os.nice(NICE)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, blocks: Iterator[tuple[bytes, int]], workers: int
+) -> Iterator[Checked]:
+    """Each block's result in the order of the blocks, with a few blocks in flight.
+
+    A worker that dies (killed for memory, say) fails the import (BrokenProcessPool) rather
+    than leaving it waiting.
+    """
+    pending: deque[Future[Checked]] = deque()
     for block, line in blocks:
-        pending.append(pool.apply_async(check_block, (block, line)))
+        pending.append(pool.submit(check_block, block, line))
         if len(pending) > AHEAD * workers:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
     while pending:
-        yield pending.popleft().get()
+        yield pending.popleft().result()

@@ -106,3 +106,19 @@ def test_the_record_limit_refuses_as_the_serial_path(make_profile: Profile) -> N
     assert _refusal(_parallel, body, limits) == serial
     assert "More than 299 profiles" in serial[1]
     assert _parallel(body, ImportLimits(max_records=300)) == _serial(body, ImportLimits())
+
+
+def _die(block: bytes, line: int) -> Any:
+    import os
+
+    os._exit(1)
+
+
+def test_a_worker_that_dies_fails_the_import_rather_than_hanging(
+    make_profile: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(import_pool, "check_block", _die)  # the forked workers inherit it
+    with pytest.raises(BrokenProcessPool):
+        _parallel(_ndjson(_profiles(make_profile, 300)), ImportLimits())
