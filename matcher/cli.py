@@ -39,11 +39,14 @@ def upgrade(db: Database) -> None:
     with schema_lock(db):
         if not is_current(db):  # Alembic's upgrade takes a tenth of a second with nothing to do
             migrate(db)
-        with db.transaction() as session:
+        # Looked at in a read: a write transaction would take SQLite's lock while the first
+        # query compiles, and other writers would wait for that.
+        with db.session() as session:
             if model_versions.next_version(session) > 1:
                 return  # version 1 exists: the model service (and the engine it imports) not needed
-            from matcher.services.models import ensure_default
+        from matcher.services.models import ensure_default
 
+        with db.transaction() as session:
             ensure_default(session)
 
 
