@@ -32,8 +32,8 @@ TAGGED: dict[str, str] = {
 # The lists of plain codes among them (licenses hold their jurisdiction in an object).
 _CODE_LISTS = tuple((kind, field) for kind, field in TAGGED.items() if kind != "jurisdiction")
 _CHUNK = 500
-# From this many profiles PostgreSQL takes them by COPY into a temporary table, then one
-# INSERT ... SELECT; fewer (a PUT) go by executemany, which leaves no temporary table behind.
+# From this many profiles PostgreSQL takes them by COPY: new ones straight into the table, stored
+# ones into a temporary table, then one INSERT ... SELECT; fewer (a PUT) go by executemany.
 _COPY_FROM = 500
 
 
@@ -210,8 +210,8 @@ def _copy_upsert(
     """
     from psycopg.errors import UniqueViolation  # the PostgreSQL driver, only here
 
-    new = [row for row in batch.rows if row[0] not in known] if known else batch.rows
-    stored_rows = [row for row in batch.rows if row[0] in known] if known else []
+    new = [each for each in batch.rows if each[0] not in known] if known else batch.rows
+    stored_rows = [each for each in batch.rows if each[0] in known] if known else []
     if new:
         try:
             with connection.begin_nested():
@@ -232,8 +232,8 @@ def _copy_new(connection: Any, rows: list[Row], *, revision: int, now: datetime)
     columns = ", ".join((*ROW, *_NEW))
     with cursor.copy(f"COPY therapist ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_NEW_TYPES)
-        for row in rows:  # accepting: confirmed now (as ``_written``)
-            copy.write_row((*row, True, revision, stamp, stamp, stamp if row[2] else None))
+        for each in rows:  # accepting: confirmed now (as ``_written``)
+            copy.write_row((*each, True, revision, stamp, stamp, stamp if each[2] else None))
 
 
 def _as_is(document: str) -> str:
