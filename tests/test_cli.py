@@ -87,6 +87,33 @@ def test_profiles_import_reports_each_bad_record_and_changes_nothing(
     db.engine.dispose()
 
 
+def test_profiles_import_by_several_workers_refuses_and_writes_as_one(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("matcher.services.directory.CHUNK_BYTES", 4096)  # many blocks
+    records = [make_profile(id=f"t-{n}") for n in range(200)]
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text("\n".join(json.dumps(r) for r in [*records, make_profile(id="t-0")]))
+    outputs = [run("profiles", "import", "--workers", w, str(bad)).output for w in ("1", "2")]
+    refused = [out[out.index("Refused") :] for out in outputs]  # after the progress bar
+    assert "[200].id: Same id as record 0." in refused[0]
+    assert refused[1] == refused[0]
+    db = Database(db_url)
+    with db.session() as session:
+        assert stored.count_active(session) == 0  # nothing written
+    good = tmp_path / "good.ndjson"
+    good.write_text("\n".join(json.dumps(r) for r in records))
+    result = run("profiles", "import", "--workers", "2", str(good))
+    assert "Imported 200 profiles: 200 created, 0 updated." in result.output, result.output
+    with db.session() as session:
+        assert stored.count_active(session) == 200
+    db.engine.dispose()
+
+
 def test_db_upgrade(run: Callable[..., Any]) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0

@@ -6,12 +6,12 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 from sqlmodel import Session
 
-from matcher.core.scoring.index import gc_paused
+from matcher.collection import gc_paused
 from matcher.schemas.fields import (
     UNPAIRED,
     count_messages,
@@ -35,6 +35,8 @@ CHUNK_BYTES = 1 << 20
 _LINE = re.compile(rb"[^\s][^\n]*")
 _BOM = b"\xef\xbb\xbf"
 
+Kept = TypeVar("Kept")
+
 __all__ = ["NDJSON_TYPES", "ImportLimits", "Report", "Therapist", "TherapistFilter", "Unreadable"]
 
 
@@ -54,14 +56,14 @@ class ImportLimits:
     max_errors: int = 100
 
 
-def read_chunks(stream: IO[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """A binary stream a chunk at a time, until it ends."""
-    while chunk := stream.read(size):
+def read_chunks(stream: IO[bytes], size: int | None = None) -> Iterator[bytes]:
+    """A binary stream a chunk at a time (``CHUNK_BYTES`` unless told), until it ends."""
+    while chunk := stream.read(size or CHUNK_BYTES):
         yield chunk
 
 
-def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Any]:
-    """Each record of NDJSON given in chunks of bytes, as it arrives (Unreadable for a bad line)."""
+def ndjson_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
+    """NDJSON given in chunks of bytes, as whole lines: (block, the number of its first line)."""
     line, head, first = 1, bytearray(), True
     for chunk in chunks:
         cut = chunk.rfind(b"\n") + 1
@@ -72,12 +74,19 @@ def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Any]:
         head = bytearray(chunk[cut:])
         if first:  # the first block holds the whole first line, and so any byte-order mark
             block, first = block.removeprefix(_BOM), False
-        yield from _block_records(block, line)
+        yield block, line
         line += block.count(b"\n")
-    yield from _block_records(bytes(head).removeprefix(_BOM) if first else bytes(head), line)
+    yield (bytes(head).removeprefix(_BOM) if first else bytes(head)), line
 
 
-def _block_records(block: bytes, line: int) -> Iterator[Any]:
+def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Each record of NDJSON given in chunks of bytes, as it arrives (Unreadable for a bad line)."""
+    for block, line in ndjson_blocks(chunks):
+        yield from block_records(block, line)
+
+
+def block_records(block: bytes, line: int) -> Iterator[Any]:
+    """The records of whole NDJSON lines, the first of them line number ``line``."""
     last = 0
     for found in _LINE.finditer(block):
         line += block.count(b"\n", last, found.start())
@@ -161,6 +170,116 @@ class Report:
         return f"{summary} The first {listed} of {self.problems} problems are listed."
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A record the schema refused: its messages, and the record when it holds a lone surrogate."""
+
+    messages: dict[str, Any]
+    unpaired: Any = None
+
+
+# What checking one record gives: the accepted profile's id, or why it was not accepted.
+Outcome = str | Unreadable | Rejected
+
+
+def check_record(record: Any) -> tuple[dict[str, Any] | None, Outcome]:
+    """One record validated: (the profile, its id), or (None, why it was not accepted)."""
+    if isinstance(record, Unreadable):
+        return None, record
+    profile, messages = validate_profile(record)
+    if profile is None:
+        # An accepted profile holds no lone surrogate (its free text is checked, every other
+        # string is a code); a refused one may, anywhere, keys included: then that is all its
+        # report says, so no message repeats a string that cannot be stored.
+        return None, Rejected(messages, record if invalid_text(record) is not None else None)
+    return profile, profile["id"]
+
+
+class Outcomes:
+    """An import's outcomes taken in record order: the record limit, repeated ids, the report."""
+
+    def __init__(self, limits: ImportLimits, progress: Callable[[int], None] | None) -> None:
+        self.limits, self.progress = limits, progress
+        self.invalid, self.unreadable = Report(limits.max_errors), Report(limits.max_errors)
+        self.first_seen: dict[str, int] = {}
+        self.count = 0
+
+    def next_index(self) -> int:
+        """The next record's index; refuses a record past the limit before it is checked."""
+        index, limit = self.count, self.limits.max_records
+        if limit is not None and index >= limit:
+            raise Invalid(
+                f"More than {limit} profiles in one import; nothing imported. "
+                "Send them in several imports.",
+                {"body": [f"At most {limit} profiles per import."]},
+            )
+        return index
+
+    def take(self, outcome: Outcome) -> bool:
+        """Count the next record's outcome; True when its profile is to be kept."""
+        index = self.next_index()
+        self.count += 1
+        if self.progress:
+            self.progress(1)
+        if isinstance(outcome, str):
+            earlier = self.first_seen.setdefault(outcome, index)
+            if earlier != index:
+                self.invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
+                return False
+            # kept only while the import can still succeed
+            return not (self.invalid.items or self.unreadable.items)
+        if isinstance(outcome, Unreadable):
+            self.unreadable.add({f"line {outcome.line}": [outcome.message]})
+        elif outcome.unpaired is not None:
+            self.invalid.add({invalid_text(outcome.unpaired, [index]) or "body": [UNPAIRED]})
+        elif self.invalid.full:
+            self.invalid.count(outcome.messages)
+        else:
+            self.invalid.add(flatten_errors(outcome.messages, [index]))
+        return False
+
+    def take_accepted(self, ids: list[str]) -> bool:
+        """Take a run of accepted records at once: True when every one is kept, as ``take``
+        would say; False, with nothing taken, when any is not (then ``take`` each)."""
+        limit, start, count = self.limits.max_records, self.count, len(ids)
+        if self.invalid.items or self.unreadable.items:
+            return False
+        if limit is not None and start + count > limit:
+            return False
+        if len(set(ids)) != count or not self.first_seen.keys().isdisjoint(ids):
+            return False
+        self.first_seen.update(zip(ids, range(start, start + count), strict=True))
+        self.count += count
+        if self.progress:
+            self.progress(count)
+        return True
+
+    def finish(self) -> None:
+        """Refuse the import if any record was not accepted, or if there was none."""
+        refuse_problems(self.unreadable, self.invalid, self.count, nothing="No profiles given.")
+
+
+def _checked(
+    records: Iterable[Any],
+    keep: Callable[[dict[str, Any]], Kept],
+    limits: ImportLimits,
+    progress: Callable[[int], None] | None,
+) -> list[Kept]:
+    """Every record checked in order, ``keep`` of each accepted profile kept; refused as told."""
+    outcomes = Outcomes(limits, progress)
+    kept: list[Kept] = []
+    # Validated profiles are kept, so the collector would rescan them at every collection:
+    # paused (they hold no cycles), the whole import validates in about half the time.
+    with gc_paused():
+        for record in records:
+            outcomes.next_index()
+            profile, outcome = check_record(record)
+            if outcomes.take(outcome) and profile is not None:
+                kept.append(keep(profile))
+    outcomes.finish()
+    return kept
+
+
 def validate_records(
     records: Iterable[Any],
     *,
@@ -168,46 +287,21 @@ def validate_records(
     progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Validate every record (at most ``limits.max_records``); refuse naming the bad ones."""
-    profiles: list[dict[str, Any]] = []
-    invalid, unreadable = Report(limits.max_errors), Report(limits.max_errors)
-    first_seen: dict[str, int] = {}
-    count = 0
-    # Validated profiles are kept, so the collector would rescan them at every collection:
-    # paused (they hold no cycles), the whole import validates in about half the time.
-    with gc_paused():
-        for index, record in enumerate(records):
-            if limits.max_records is not None and index >= limits.max_records:
-                raise Invalid(
-                    f"More than {limits.max_records} profiles in one import; nothing imported. "
-                    "Send them in several imports.",
-                    {"body": [f"At most {limits.max_records} profiles per import."]},
-                )
-            count += 1
-            if progress:
-                progress(1)
-            if isinstance(record, Unreadable):
-                unreadable.add({f"line {record.line}": [record.message]})
-                continue
-            profile, messages = validate_profile(record)
-            if profile is None:
-                # An accepted profile holds no lone surrogate (its free text is checked, every
-                # other string is a code); a refused one may, anywhere, keys included: then that
-                # is all its report says, so no message repeats a string that cannot be stored.
-                unusable = invalid_text(record, [index])
-                if unusable is not None:
-                    invalid.add({unusable: [UNPAIRED]})
-                elif invalid.full:
-                    invalid.count(messages)
-                else:
-                    invalid.add(flatten_errors(messages, [index]))
-                continue
-            earlier = first_seen.setdefault(profile["id"], index)
-            if earlier != index:
-                invalid.add({field_path([index, "id"]): [f"Same id as record {earlier}."]})
-            elif not (invalid.items or unreadable.items):
-                profiles.append(profile)  # kept only while the import can still succeed
-    refuse_problems(unreadable, invalid, count, nothing="No profiles given.")
-    return profiles
+    return _checked(records, _same, limits, progress)
+
+
+def validate_import(
+    records: Iterable[Any],
+    *,
+    limits: ImportLimits = ImportLimits(),
+    progress: Callable[[int], None] | None = None,
+) -> stored.Batch:
+    """Validate every record as ``validate_records`` does, each accepted one made a row to write."""
+    return stored.Batch(rows=_checked(records, stored.row, limits, progress))
+
+
+def _same(profile: dict[str, Any]) -> dict[str, Any]:
+    return profile
 
 
 def refuse_problems(unreadable: Report, invalid: Report, count: int, *, nothing: str) -> None:

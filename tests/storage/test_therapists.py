@@ -158,3 +158,53 @@ def test_other_writers_get_their_turn_during_a_large_import(tmp_path: Path) -> N
         writer.join()
     assert failures == [] and writes
     db.close()
+
+
+def _stored(db: Database) -> dict[str, Therapist]:
+    with db.session() as session:
+        return {t.id: t for t in session.execute(select(Therapist)).scalars()}
+
+
+def _check_written(db: Database, profiles: list[dict[str, Any]], before: dict[str, Any]) -> None:
+    """Each profile stored as written by one import, what was stored before kept where it is."""
+    validated = directory.validate_records(profiles)
+    after = _stored(db)
+    stamps = {t.updated_at for t in after.values()}
+    assert len(stamps) == 1 and len({t.revision for t in after.values()}) == 1  # one write
+    for profile in validated:
+        row, old = after[profile["id"]], before.get(profile["id"])
+        assert row.active and row.deactivated_at is None and row.full_until is None
+        document = row.document()
+        assert document.pop("accepting_confirmed_at") == row.accepting_confirmed_at
+        assert document == profile
+        assert row.tags == therapists.tag_text(profile)
+        assert row.created_at == (old.created_at if old else row.updated_at)
+        confirmed = row.updated_at if row.accepting_new_clients else None
+        assert row.accepting_confirmed_at == confirmed
+
+
+def test_an_import_of_new_and_stored_profiles_writes_each_as_the_upsert_says(
+    db_url: str, make_profile: Profile
+) -> None:
+    """On PostgreSQL new profiles are copied straight in and stored ones staged: one result."""
+    db = Database(db_url)
+    profiles = _profiles(make_profile, accepting=False)
+    assert _write(db, profiles[::2], one_by_one=False) == (COUNT // 2, 0)
+    before = _stored(db)
+    assert _write(db, profiles, one_by_one=False) == (COUNT // 2, COUNT // 2)
+    _check_written(db, profiles, before)
+    db.close()
+
+
+def test_a_profile_stored_meanwhile_is_replaced_not_refused(
+    db_url: str, make_profile: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An id stored by another writer after the import looked (here: looked and saw none)."""
+    db = Database(db_url)
+    profiles = _profiles(make_profile, accepting=False)
+    _write(db, profiles[:3], one_by_one=True)
+    before = _stored(db)
+    monkeypatch.setattr(therapists, "existing_ids", lambda session, ids: set())
+    assert _write(db, profiles, one_by_one=False) == (COUNT, 0)  # what it saw
+    _check_written(db, profiles, before)
+    db.close()

@@ -6,8 +6,6 @@ the features declare (``Feature.columns``); it knows nothing feature-specific.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -17,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher import vocabulary as vocab
+from matcher.collection import gc_paused
 from matcher.core.scoring.columns import (
     Array,
     CodeSet,
@@ -89,22 +88,6 @@ ALL_COLUMNS: tuple[Column, ...] = _all_columns(COLUMNS)
 TABLE_OF: Mapping[str, str] = MappingProxyType(
     {c.name: c.table.name for c in ALL_COLUMNS if c.table is not None}
 )
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while encoding.
-
-    Encoding allocates hundreds of thousands of short-lived lists and ints, none in cycles; each
-    collection would rescan every profile dict, which costs about a quarter of the build.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # Profiles encoded at a time when building: bounds the profile objects a build holds at once.

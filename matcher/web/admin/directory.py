@@ -128,7 +128,7 @@ def import_profiles() -> ResponseReturnValue:
         records = _read_upload()
         settings = services().settings
         limits = directory.ImportLimits(settings.max_import_records, settings.max_import_errors)
-        batch = directory.prepare_import(directory.validate_records(records, limits=limits))
+        batch = directory.validate_import(records, limits=limits)
         with services().writing() as session:
             created, updated = directory.import_profiles(session, profiles=batch)
             audit.record(

@@ -185,7 +185,7 @@ class TherapistImport(MethodView):
         """Create or replace many profiles in one transaction."""
         records, limits = import_records()
         # Read and validated before the write transaction, so no lock waits on validation.
-        batch = directory.prepare_import(directory.validate_records(records, limits=limits))
+        batch = directory.validate_import(records, limits=limits)
         with services().writing() as session:
             created, updated = directory.import_profiles(session, profiles=batch)
         return {"created": created, "updated": updated}
