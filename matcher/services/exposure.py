@@ -46,7 +46,8 @@ def group_counts(
     established = int(rated.take(rows).sum()) if rated is not None else 0
     _count(counts, "experience", ("new", "established"), (len(rows) - established, established))
     codes = index.table("identities").codes
-    _count(counts, "identity", codes, [int(index.has("identities", c, rows).sum()) for c in codes])
+    members = index.has_each("identities", codes, rows)  # each bitset word read once
+    _count(counts, "identity", codes, [int(np.count_nonzero(m)) for m in members])
     genders = np.asarray(index.column("gender")).take(rows).astype(np.intp)
     stated = np.bincount(genders[genders >= 0], minlength=len(index.table("gender").codes))
     _count(counts, "gender", index.table("gender").codes, stated.tolist())

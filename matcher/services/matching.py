@@ -246,11 +246,19 @@ class MatchService:
                 return RecordedMatch(whole.outcome(greedy), snap, [], False, None)
             means = whole.values.mean(axis=0)
         else:
-            # The stale policy first: "greedy" is the ranking as the policy orders it.
-            ranked, order, _ = fresh.policy_top(
-                index, q, screening, stale, weights, when, limit, self.freshness
-            )
-            greedy = np.searchsorted(rows, ranked.screening.rows[order])
+            # The best by score, scored in full only for the contenders.
+            kept_top = max(limit, RECORDED_CANDIDATES)
+            best_of = shortlist(index, q, screening, weights, when, kept_top)
+            best_order = top(best_of.score, kept_top)
+            best = np.searchsorted(rows, best_of.screening.rows[best_order])
+            if self.freshness.policy == "rank_after" and stale.any():
+                # The stale policy first: "greedy" is the ranking as the policy orders it.
+                ranked, order, _ = fresh.policy_top(
+                    index, q, screening, stale, weights, when, limit, self.freshness
+                )
+                greedy = np.searchsorted(rows, ranked.screening.rows[order])
+            else:  # the policy's ranking is the score's: its top is the best's first
+                greedy = best[:limit]
             sample = rows[np.linspace(0, eligible - 1, self.means_sample).astype(np.intp)]
             means = feature_matrix(index, q, sample, when).mean(axis=0)
             whole = None
@@ -261,13 +269,8 @@ class MatchService:
         propensity = np.full(eligible, exploration * len(greedy) / eligible)
         propensity[greedy] += 1 - exploration
         if whole is not None:
-            best = np.lexsort((np.arange(eligible), -whole.score))[:RECORDED_CANDIDATES]
-        else:  # the best by score, scored in full only for the contenders
-            top_of = shortlist(index, q, screening, weights, when, RECORDED_CANDIDATES)
-            best = np.searchsorted(
-                rows, top_of.screening.rows[top(top_of.score, RECORDED_CANDIDATES)]
-            )
-        kept = set(best.tolist()) | set(shown.tolist())
+            best = np.lexsort((np.arange(eligible), -whole.score))
+        kept = set(best[:RECORDED_CANDIDATES].tolist()) | set(shown.tolist())
         if chosen is not None and chosen in index.rows:
             at = int(np.searchsorted(rows, index.rows[chosen]))
             if at < eligible and rows[at] == index.rows[chosen]:

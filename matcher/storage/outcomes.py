@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
 from matcher.storage.tables import (
@@ -22,9 +22,10 @@ from matcher.storage.tables import (
 def add_match(
     session: Session, *, record: MatchRecord, candidates: Sequence[dict[str, Any]]
 ) -> None:
-    """Store a recorded match with its candidates."""
-    session.add(record)
-    session.flush()
+    """Store a recorded match with its candidates (written at once, not through the ORM's
+    unit of work: a recorded match is on a request's path and nothing reads it back there)."""
+    table = MatchRecord.__table__  # type: ignore[attr-defined]
+    session.execute(insert(table), [{c.name: getattr(record, c.name) for c in table.columns}])
     if candidates:
         _insert_candidates(session, record.id, candidates)
 
