@@ -1,7 +1,8 @@
 """Uniform against uncertainty exploration on the family of worlds, world by world.
 
 Run from the repository root: ``python bench/exploration_pairs.py play SEED WORLDS THERAPISTS
-REFERRALS CLIENTS > pairs.jsonl`` plays worlds 0..WORLDS-1 of the family drawn with SEED, each
+REFERRALS CLIENTS [FIRST] > pairs.jsonl`` plays worlds FIRST..WORLDS-1 (FIRST 0 unless given)
+of the family drawn with SEED, each
 once with ``exploration_policy="uniform"`` and once with ``"uncertainty"`` (exploration 0.1),
 exactly as ``matcher simulate --worlds`` plays a world (``worlds._one``), one process, and
 writes one JSON line per play as it ends, so every finished world is a pair.
@@ -22,7 +23,9 @@ import numpy as np
 POLICIES = ("uniform", "uncertainty")
 
 
-def play(seed: int, worlds: int, therapists: int, referrals: int, clients: int) -> None:
+def play(
+    seed: int, worlds: int, therapists: int, referrals: int, clients: int, first: int = 0
+) -> None:
     """Play each world under both policies, one JSON line per play."""
     from matcher.lab.simulation import SimulationConfig
     from matcher.lab.simulation.worlds import _one
@@ -30,7 +33,7 @@ def play(seed: int, worlds: int, therapists: int, referrals: int, clients: int) 
     config = SimulationConfig(
         therapists=therapists, referrals=referrals, evaluation_clients=clients, seed=seed
     )
-    for k in range(worlds):
+    for k in range(first, worlds):
         for policy in POLICIES:
             row = _one(dataclasses.replace(config, world=k, exploration_policy=policy))
             print(
@@ -96,7 +99,7 @@ def table(paths: list[str]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["play"]:
-        play(*(int(a) for a in sys.argv[2:7]))
+        play(*(int(a) for a in sys.argv[2:8]))
     elif sys.argv[1:2] == ["table"]:
         table(sys.argv[2:])
     else:
