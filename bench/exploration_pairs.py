@@ -2,10 +2,10 @@
 
 Run from the repository root: ``python bench/exploration_pairs.py play SEED WORLDS THERAPISTS
 REFERRALS CLIENTS [FIRST] > pairs.jsonl`` plays worlds FIRST..WORLDS-1 (FIRST 0 unless given)
-of the family drawn with SEED, each
-once with ``exploration_policy="uniform"`` and once with ``"uncertainty"`` (exploration 0.1),
-exactly as ``matcher simulate --worlds`` plays a world (``worlds._one``), one process, and
-writes one JSON line per play as it ends, so every finished world is a pair.
+of the family drawn with SEED, each once with ``exploration_policy="uniform"`` and once with
+``"uncertainty"`` (exploration 0.1), exactly as ``matcher simulate --worlds`` plays a world
+(``worlds._one``), one process, and writes one JSON line per play as it ends, so every finished
+world is a pair.
 ``python bench/exploration_pairs.py table pairs.jsonl [...]`` prints the per-world table and
 the summary (learned share of the best possible lift under each policy: median and minimum).
 """
