@@ -633,6 +633,13 @@ def models_activate(version: int, note: str) -> None:
 @click.option("--referrals", default=3000, show_default=True, type=click.IntRange(50, 1_000_000))
 @click.option("--evaluation-clients", default=500, show_default=True, type=click.IntRange(10))
 @click.option("--exploration", default=0.1, show_default=True, type=click.FloatRange(0, 1))
+@click.option(
+    "--exploration-policy",
+    default="uniform",
+    show_default=True,
+    type=click.Choice(["uniform", "uncertainty"]),
+    help="What an exploring match shows: a uniform sample, or one aimed at the least rated.",
+)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -657,6 +664,7 @@ def simulate_command(
     referrals: int,
     evaluation_clients: int,
     exploration: float,
+    exploration_policy: str,
     seed: int,
     database_url: str | None,
     as_json: bool,
@@ -673,6 +681,7 @@ def simulate_command(
         evaluation_clients=evaluation_clients,
         seed=seed,
         exploration=exploration,
+        exploration_policy=exploration_policy,
         database_url=database_url,
         past_referrals=past_referrals,
     )

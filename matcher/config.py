@@ -13,6 +13,7 @@ ENV_PREFIX = "MATCHER_"
 METRICS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_CLASSES = ("sync", "gthread")
 STALE_POLICIES = ("flag", "rank_after", "exclude")
+EXPLORATION_POLICIES = ("uniform", "uncertainty")  # as matcher.services.exploration.POLICIES
 
 
 def _int(name: str, default: int) -> int:
@@ -56,6 +57,9 @@ class Settings:
     max_import_records: int = 10_000
     max_import_errors: int = 100
     exploration: float = 0.0
+    # What an exploring match shows: a uniform sample of the eligible, or one aimed at the
+    # therapists with the fewest rated referrals (matcher.services.exploration).
+    exploration_policy: str = "uniform"
     log_level: str = "INFO"
     countries: tuple[str, ...] = ("US", "CA")
     crisis_resources: str | None = None
@@ -97,6 +101,10 @@ class Settings:
             raise ValueError("MATCHER_PROXIES must be 0 or more")
         if self.intake_retention_days is not None and self.intake_retention_days < 1:
             raise ValueError("MATCHER_INTAKE_RETENTION_DAYS must be at least 1 day")
+        if self.exploration_policy not in EXPLORATION_POLICIES:
+            raise ValueError(
+                f"MATCHER_EXPLORATION_POLICY must be one of {', '.join(EXPLORATION_POLICIES)}"
+            )
         if self.stale_policy not in STALE_POLICIES:
             raise ValueError(f"MATCHER_STALE_POLICY must be one of {', '.join(STALE_POLICIES)}")
         if self.stale_after_days < 1 or self.availability_link_days < 1:
@@ -126,6 +134,7 @@ class Settings:
             max_import_records=_int("MAX_IMPORT_RECORDS", 10_000),
             max_import_errors=_int("MAX_IMPORT_ERRORS", 100),
             exploration=min(max(_float("EXPLORATION", 0.0), 0.0), 1.0),
+            exploration_policy=env(ENV_PREFIX + "EXPLORATION_POLICY") or "uniform",
             log_level=env(ENV_PREFIX + "LOG_LEVEL") or "INFO",
             countries=_codes("COUNTRIES") or ("US", "CA"),
             crisis_resources=env(ENV_PREFIX + "CRISIS_RESOURCES") or None,

@@ -109,6 +109,11 @@ class AllianceRecordSource:
         names = list(self._therapists)
         return {names[int(code)]: v for code, v in records.feature_values().items()}
 
+    def rated_referrals(self) -> dict[str, int]:
+        """Each rated therapist's count of rated referrals, as read by the last call."""
+        counts = np.bincount(self._referral_therapist, minlength=len(self._therapists))
+        return dict(zip(self._therapists, counts.tolist(), strict=True))
+
 
 def alliance_feature_values(session: Session, weights: WeightSet) -> dict[str, float]:
     """Every rated therapist's ``alliance`` feature, read afresh (``AllianceRecordSource``)."""

@@ -8,11 +8,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 from sqlmodel import Session
 
 from matcher.core.scoring import (
@@ -29,9 +30,10 @@ from matcher.core.scoring import (
     top,
 )
 from matcher.core.scoring.features import feature_matrix
-from matcher.core.scoring.index import Bools
+from matcher.core.scoring.index import Bools, Floats
 from matcher.schemas.intake import normalise
 from matcher.services import apart
+from matcher.services import exploration as exploring
 from matcher.services import freshness as fresh
 from matcher.services.exposure import exposure_counts
 from matcher.storage import counters
@@ -47,7 +49,16 @@ RECORDED_CANDIDATES = 100
 TOP_EXPOSURE = 5
 
 WeightSource = Callable[[Session], WeightSet]
-AllianceSource = Callable[[Session, WeightSet], Mapping[str, float]]
+
+
+class AllianceSource(Protocol):
+    """Rated therapists' alliance records, and how many rated referrals each rests on."""
+
+    def __call__(self, session: Session, weights: WeightSet) -> Mapping[str, float]:
+        """Each rated therapist's record beyond the match part of ``weights``."""
+
+    def rated_referrals(self) -> Mapping[str, int]:
+        """Each rated therapist's count of rated referrals, as of the last call."""
 
 
 def release_freed_memory() -> None:
@@ -73,6 +84,7 @@ class Candidate:
     score: float
     propensity: float
     features: dict[str, float]
+    exploration_propensity: float  # its chance of being shown when the match explores
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,8 @@ class Snapshot:
     revisions: Mapping[str, int]
     rated: frozenset[str] = frozenset()  # therapists with ratings (the rest are "new")
     rated_rows: Bools | None = None  # the same as a mask over the index's rows
+    referral_counts: Mapping[str, int] = field(default_factory=dict)  # rated referrals each
+    referral_rows: Floats | None = None  # the same per row of the index (0 for the unrated)
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,18 @@ class RecordedMatch:
 # in id order, which says nothing about fit): within about 0.3 / sqrt(MEANS_SAMPLE) = 0.007 of
 # the whole pool's on features bounded to [0, 1].
 MEANS_SAMPLE = 2_000
+
+
+def referrals_per_row(ids: npt.NDArray[np.str_], counts: Mapping[str, int]) -> Floats:
+    """Each index row's count of rated referrals (0 for a therapist nobody rated)."""
+    if not counts:
+        return np.zeros(len(ids))
+    names = np.array(list(counts), dtype=np.str_)
+    values = np.array(list(counts.values()), dtype=np.float64)
+    order = np.argsort(names)
+    names, values = names[order], values[order]
+    at = np.minimum(np.searchsorted(names, ids), len(names) - 1)
+    return np.where(names[at] == ids, values[at], 0.0)
 
 
 class MatchService:
@@ -178,6 +204,7 @@ class MatchService:
             ) != revisions.get(counters.MODELS)
             weights = self._weights_source(session) if model_changed else current.weights  # type: ignore[union-attr]
             rated = current.rated if current is not None else frozenset()
+            counted = current.referral_counts if current is not None else {}
             # Records are what the ratings show beyond the active model's match features, so
             # they are re-estimated when ratings arrive and when another model is activated.
             if self._alliance_source is not None:
@@ -188,6 +215,7 @@ class MatchService:
                     records = self._alliance_source(session, weights)
                     index = index.with_alliance(records)
                     rated = frozenset(records)
+                    counted = dict(self._alliance_source.rated_referrals())
         if current is None:
             release_freed_memory()
         log.info(
@@ -199,7 +227,15 @@ class MatchService:
         )
         # One mask per refresh, so a recorded match counts its new therapists without lookups.
         rated_rows = np.isin(index.ids, np.array(sorted(rated), dtype=np.str_))
-        return Snapshot(index, weights, dict(revisions), rated, rated_rows)
+        return Snapshot(
+            index,
+            weights,
+            dict(revisions),
+            rated,
+            rated_rows,
+            counted,
+            referrals_per_row(index.ids, counted),
+        )
 
     def match(
         self, intake: Mapping[str, Any], *, limit: int = 10, now: datetime | None = None
@@ -221,15 +257,18 @@ class MatchService:
         rng: np.random.Generator,
         now: datetime | None = None,
         chosen: str | None = None,
+        exploration_policy: str = "uniform",
     ) -> RecordedMatch:
         """A match to be recorded: the outcome shown, the candidates kept, whether it explored.
 
-        With probability ``exploration`` the results shown are a uniform random sample of the
-        eligible therapists, in random order, so that learning keeps seeing pairs the ranking
-        would not show. Every kept candidate carries the probability that it was shown under
-        this policy, for inverse-propensity weighting. ``chosen`` (an eligible therapist a
-        waitlist assignment picked for this client) is kept too, with propensity 1: the
-        assignment chose it for certain.
+        With probability ``exploration`` the results shown are a random sample of the eligible
+        therapists drawn by ``exploration_policy`` (``exploration.POLICIES``: uniform, or aimed
+        at therapists with few rated referrals), in random order, so that learning keeps seeing
+        pairs the ranking would not show. Every kept candidate carries the probability that it
+        was shown under this policy, for inverse-propensity weighting, and the probability that
+        it was shown given that the match explored, for off-policy evaluation. ``chosen`` (an
+        eligible therapist a waitlist assignment picked for this client) is kept too, with both
+        propensities 1: the assignment chose it for certain.
         """
         snap = self.snapshot()
         index, weights, when = snap.index, snap.weights, instant(now)
@@ -263,10 +302,16 @@ class MatchService:
             means = feature_matrix(index, q, sample, when).mean(axis=0)
             whole = None
         explore = exploration > 0 and rng.random() < exploration
-        shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
-        # P(shown) under this policy: the ranking's top with 1 - exploration, a uniform sample
-        # of len(greedy) eligible therapists with exploration.
-        propensity = np.full(eligible, exploration * len(greedy) / eligible)
+        k = len(greedy)
+        counts = snap.referral_rows[rows] if snap.referral_rows is not None else np.zeros(eligible)
+        chance = exploring.chances(exploration_policy, k, counts)  # P(shown | explores)
+        shown = exploring.draw(exploration_policy, chance, k, rng) if explore else greedy
+        # P(shown) under this policy: the ranking's top with 1 - exploration, the exploring
+        # sample of k eligible therapists with exploration (uniform: as it always was).
+        if exploration_policy == "uniform":
+            propensity = np.full(eligible, exploration * k / eligible)
+        else:
+            propensity = exploration * chance
         propensity[greedy] += 1 - exploration
         if whole is not None:
             best = np.lexsort((np.arange(eligible), -whole.score))
@@ -275,7 +320,7 @@ class MatchService:
             at = int(np.searchsorted(rows, index.rows[chosen]))
             if at < eligible and rows[at] == index.rows[chosen]:
                 kept.add(at)
-                propensity[at] = 1.0
+                propensity[at] = chance[at] = 1.0
         positions = np.array(sorted(kept), dtype=np.intp)
         if whole is not None:
             values = whole.values[positions]
@@ -301,6 +346,7 @@ class MatchService:
                 score=score,
                 propensity=float(propensity[i]),
                 features=dict(zip(FEATURES, valued, strict=True)),
+                exploration_propensity=float(chance[i]),
             )
             for i, therapist_id, score, valued in zip(
                 positions.tolist(),

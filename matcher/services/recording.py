@@ -62,6 +62,7 @@ def record_match(
     rematch_of: str | None = None,
     organisation_id: str = DEFAULT_ORGANISATION,
     chosen: str | None = None,
+    exploration_policy: str = "uniform",
 ) -> tuple[RecordedMatch, str]:
     """Match an intake the caller asked to record, and store it: (what was shown, match id).
 
@@ -70,7 +71,13 @@ def record_match(
     version, the candidates' features at match time and their propensities.
     """
     recorded = matching.match_for_record(
-        intake, limit=limit, exploration=exploration, rng=rng, now=now, chosen=chosen
+        intake,
+        limit=limit,
+        exploration=exploration,
+        rng=rng,
+        now=now,
+        chosen=chosen,
+        exploration_policy=exploration_policy,
     )
     record = MatchRecord(
         id=new_id("m"),
@@ -95,6 +102,7 @@ def record_match(
             "score": c.score,
             "propensity": c.propensity,
             "features": c.features,
+            "exploration_propensity": c.exploration_propensity,
         }
         for c in recorded.candidates
     ]

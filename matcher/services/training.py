@@ -109,6 +109,7 @@ def logged_matches(session: Session, *, explored_only: bool = True) -> list[Logg
         ids = [c.therapist_id for c in kept]
         if referral.therapist_id not in ids:
             continue
+        referred = ids.index(referral.therapist_id)
         out.append(
             LoggedMatch(
                 features=np.array(
@@ -116,11 +117,12 @@ def logged_matches(session: Session, *, explored_only: bool = True) -> list[Logg
                     dtype=np.float64,
                 ).reshape(len(kept), len(FEATURES)),
                 logged_score=np.array([c.score for c in kept], dtype=np.float64),
-                referred=ids.index(referral.therapist_id),
+                referred=referred,
                 alliance=score,
                 explored=match.exploration,
                 shown=max(1, sum(c.rank is not None for c in kept)),
                 eligible=max(match.eligible, 1),
+                exploration_propensity=kept[referred].exploration_propensity,
             )
         )
     return out

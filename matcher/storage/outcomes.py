@@ -30,7 +30,9 @@ def add_match(
         _insert_candidates(session, record.id, candidates)
 
 
-_CANDIDATE_COLUMNS = ("match_id", "therapist_id", "rank", "score", "propensity", "features")
+_CANDIDATE_COLUMNS = (
+    "match_id", "therapist_id", "rank", "score", "propensity", "features", "exploration_propensity",
+)  # fmt: skip
 
 
 def _insert_candidates(
@@ -47,6 +49,7 @@ def _insert_candidates(
             c["score"],
             c["propensity"],
             orjson.dumps(c["features"]).decode(),
+            c["exploration_propensity"],
         )
         for c in candidates
     ]

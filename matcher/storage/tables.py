@@ -191,6 +191,8 @@ class MatchCandidate(SQLModel, table=True):
     score: float
     propensity: float
     features: dict[str, float] = Field(sa_column=Column(JSONDocument, nullable=False))
+    # Its chance of being shown when the match explored (None: recorded before it was kept).
+    exploration_propensity: float | None = Field(default=None, sa_column=Column(Float))
 
 
 class Referral(SQLModel, table=True):

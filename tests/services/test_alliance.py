@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from matcher.services import alliance
 from matcher.services import models as model_versions
 from matcher.storage.database import Database
-from matcher.storage.tables import AllianceRating
+from matcher.storage.tables import AllianceRating, Referral
 from tests.web.api.test_learning_loop import referred, wai_items
 
 Headers = dict[str, str]
@@ -81,3 +82,28 @@ def test_a_kept_reader_matches_a_fresh_one_as_ratings_arrive(
     assert newest  # the last ratings now look older than everything the reader holds
     kept, fresh = _kept(db, source), _fresh(db)
     assert all(abs(kept[t] - fresh[t]) < 1e-12 for t in fresh) and kept.keys() == fresh.keys()
+
+
+def test_the_match_snapshot_counts_each_therapists_rated_referrals(
+    app: Flask,
+    client: FlaskClient,
+    admin: Headers,
+    db: Database,
+    make_profile: Callable[..., dict[str, Any]],
+) -> None:
+    for n in range(5):
+        profile = make_profile(id=f"t-{n}", languages=["en", "es"], capacity=50)
+        assert client.put(f"/api/v1/therapists/t-{n}", json=profile, headers=admin).status_code
+    _rate_some(client, admin, np.random.default_rng(4), therapists=4, n=9)
+    referred(client, admin, "t-0", languages=["es"])  # referred, never rated: not counted
+    with db.session() as session:
+        rated = session.execute(
+            select(Referral.therapist_id, func.count(func.distinct(Referral.id)))
+            .join(AllianceRating, col(AllianceRating.referral_id) == col(Referral.id))
+            .group_by(Referral.therapist_id)
+        ).all()
+    expected = {therapist: int(count) for therapist, count in rated}
+    assert sum(expected.values()) == 9 and "t-4" not in expected
+    snap = app.extensions["matcher"].matching.snapshot()
+    assert dict(snap.referral_counts) == expected
+    assert snap.referral_rows.tolist() == [float(expected.get(str(t), 0)) for t in snap.index.ids]

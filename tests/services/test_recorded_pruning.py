@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 
 from matcher.core.scoring import FEATURES, TherapistIndex, WeightSet, evaluate
 from matcher.services import freshness as fresh
+from matcher.services.exploration import (
+    inclusion_probabilities,
+    systematic_sample,
+    uncertainty_weight,
+)
 from matcher.services.exposure import exposure_counts
 from matcher.services.matching import (
     MEANS_SAMPLE,
@@ -36,6 +41,7 @@ def everyone(
     freshness: fresh.Freshness,
     chosen: str | None,
     sample: int,
+    policy: str,
 ) -> RecordedMatch:
     """Every eligible therapist scored, then what a recorded match keeps (the reference)."""
     evaluation = evaluate(snap.index, case, snap.weights, limit=limit, now=NOW)
@@ -44,9 +50,18 @@ def everyone(
     if eligible == 0:
         return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
     explore = exploration > 0 and rng.random() < exploration
-    shown = rng.permutation(eligible)[: len(greedy)] if explore else greedy
+    k = len(greedy)
+    if policy == "uniform":  # exactly what a recorded match always did
+        chance = np.full(eligible, k / eligible)
+        shown = rng.permutation(eligible)[:k] if explore else greedy
+        propensity = np.full(eligible, exploration * k / eligible)
+    else:  # P(shown | explores) from each eligible therapist's rated referrals
+        assert snap.referral_rows is not None
+        counts = snap.referral_rows[evaluation.screening.rows]
+        chance = inclusion_probabilities(uncertainty_weight(counts), k)
+        shown = systematic_sample(chance, rng) if explore else greedy
+        propensity = exploration * chance
     outcome = fresh.explained(evaluation.outcome(shown), evaluation, shown, stale, freshness)
-    propensity = np.full(eligible, exploration * len(greedy) / eligible)
     propensity[greedy] += 1 - exploration
     rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
     best = np.lexsort((np.arange(eligible), -evaluation.score))[:RECORDED_CANDIDATES]
@@ -54,7 +69,7 @@ def everyone(
     if chosen is not None:
         hit = np.flatnonzero(evaluation.ids == chosen)
         kept.update(hit.tolist())
-        propensity[hit] = 1.0
+        propensity[hit] = chance[hit] = 1.0
     candidates = [
         Candidate(
             therapist_id=str(evaluation.ids[i]),
@@ -62,6 +77,7 @@ def everyone(
             score=float(evaluation.score[i]),
             propensity=float(propensity[i]),
             features=dict(zip(FEATURES, evaluation.values[i].tolist(), strict=True)),
+            exploration_propensity=float(chance[i]),
         )
         for i in sorted(kept)
     ]
@@ -88,6 +104,7 @@ def everyone(
     st.one_of(st.none(), st.integers(0, 299)),
     # Pools larger than the sample take the pruned path; the whole pool is scored up to it.
     st.sampled_from([MEANS_SAMPLE, 40]),
+    st.sampled_from(["uniform", "uncertainty"]),
 )
 def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
     key: tuple[int, float],
@@ -99,12 +116,15 @@ def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
     seed: int,
     chosen_row: int | None,
     sample: int,
+    exploration_policy: str,
 ) -> None:
     index: TherapistIndex = INDEXES[key]
     case = {**case, "jurisdiction": "US-CA"}
     rated = np.zeros(len(index), dtype=np.bool_)
     rated[::3] = True
-    snap = Snapshot(index, w, {}, rated_rows=rated)
+    # Rated referrals: none for two thirds, 1 to 12 for the rest (uniform ignores them).
+    referrals = np.where(rated, 1 + np.arange(len(index)) % 12, 0).astype(np.float64)
+    snap = Snapshot(index, w, {}, rated_rows=rated, referral_rows=referrals)
     freshness = fresh.Freshness(policy=policy)
     service = MatchService(db=None, freshness=freshness, means_sample=sample)  # type: ignore[arg-type]
     service._snapshot = snap
@@ -117,9 +137,18 @@ def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
         rng=np.random.default_rng(seed),
         now=NOW,
         chosen=chosen,
+        exploration_policy=exploration_policy,
     )
     expected = everyone(
-        snap, case, limit, exploration, np.random.default_rng(seed), freshness, chosen, sample
+        snap,
+        case,
+        limit,
+        exploration,
+        np.random.default_rng(seed),
+        freshness,
+        chosen,
+        sample,
+        exploration_policy,
     )
     # Means summed in another order may differ in the last bits; everything else is exact.
     if expected.feature_means is None:

@@ -2,11 +2,13 @@
 
 A policy's value is the expected early alliance (the contract's 0..1 score, averaged over a
 referral's ratings) of a client referred to one of the ``k`` therapists it shows. Only explored
-matches inform it: their results were a uniform sample of the eligible therapists in random
-order, so which one a client took cannot depend on the rank the ranking would have given it, and
-the logged chance that the referred therapist was shown is ``k / eligible``. Against that, a
-ranking that shows the therapist among its own top ``k`` would refer to it with chance ``1/k``,
-so the importance weight is ``eligible / k`` when it would show it and 0 otherwise.
+matches inform it: their results were a random sample of the eligible therapists in random
+order, so which one a client took cannot depend on the rank the ranking would have given it.
+The referred therapist was shown with the logged chance ``pi`` the exploring policy gave it
+(``k / eligible`` under uniform exploration, and for matches logged before ``pi`` was kept), and
+then taken with chance ``1/k`` (its position was random). Against that, a ranking that shows the
+therapist among its own top ``k`` would refer to it with chance ``1/k``, so the importance weight
+is ``1 / pi`` when it would show it and 0 otherwise.
 
 - ``snips``: self-normalised inverse propensity scoring (Swaminathan & Joachims 2015):
   ``sum w y / sum w``.
@@ -48,6 +50,7 @@ class LoggedMatch:
     explored: bool
     shown: int  # how many results were shown (k)
     eligible: int
+    exploration_propensity: float | None = None  # P(referred shown | explored); None: k/eligible
 
 
 def _top(score: Floats, k: int) -> npt.NDArray[np.intp]:
@@ -95,7 +98,8 @@ def _terms(
         predicted[i] = float(value[m.referred])
         reward[i] = m.alliance
         if m.explored and m.referred in shows:
-            weight[i] = m.eligible / m.shown
+            pi = m.exploration_propensity
+            weight[i] = m.eligible / m.shown if pi is None else 1.0 / pi
     return _Terms(direct, weight, reward, predicted, explored)
 
 

@@ -27,6 +27,7 @@ from matcher.lab.simulation.report import SimulationReport
 from matcher.lab.synthetic import REGIONS
 from matcher.services import alliance, training
 from matcher.services import models as model_versions
+from matcher.services.exploration import POLICIES
 from matcher.storage.database import Database
 from matcher.storage.tables import ModelVersion
 
@@ -46,6 +47,7 @@ class SimulationConfig:
     evaluation_clients: int = 500
     seed: int = 7
     exploration: float = 0.1
+    exploration_policy: str = "uniform"  # what an exploring match shows (exploration.POLICIES)
     database_url: str | None = None
     jurisdictions: tuple[str, ...] = DEFAULT_JURISDICTIONS
     world: int | None = None  # a member of the family (``family.truth(seed, world)``), or research
@@ -67,6 +69,8 @@ class SimulationConfig:
             problems.append("evaluation_clients must be at least 1")
         if not 0.0 <= self.exploration <= 1.0:
             problems.append("exploration must be in 0..1")
+        if self.exploration_policy not in POLICIES:
+            problems.append(f"exploration_policy must be one of {', '.join(POLICIES)}")
         unknown = [code for code in self.jurisdictions if code not in REGIONS]
         if unknown or not self.jurisdictions:
             problems.append(f"jurisdictions must be among {', '.join(REGIONS)}")
@@ -132,6 +136,7 @@ def run(config: SimulationConfig, *, progress: Progress | None = None) -> Simula
                 world,
                 referrals=config.referrals,
                 exploration=config.exploration,
+                exploration_policy=config.exploration_policy,
                 clients=clients_rng,
                 choices=choices_rng,
                 policy=policy_rng,

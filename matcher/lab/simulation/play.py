@@ -123,6 +123,7 @@ def play(
     referrals: int,
     exploration: float,
     clients: np.random.Generator,
+    exploration_policy: str = "uniform",
     choices: np.random.Generator,
     policy: np.random.Generator,
     progress: Progress | None = None,
@@ -141,6 +142,7 @@ def play(
                 client_ref=client.ref,
                 key_id=KEY_ID,
                 exploration=exploration,
+                exploration_policy=exploration_policy,
                 rng=policy,
                 now=SIMULATED_NOW,
             )

@@ -330,7 +330,8 @@ def _played(r: SimulationReport) -> list[str]:
     return [
         *past,
         f"Simulation: {cfg['therapists']:,} therapists in {', '.join(cfg['jurisdictions'])}, "
-        f"{cfg['referrals']:,} clients, seed {cfg['seed']}, exploration {cfg['exploration']:.2f}",
+        f"{cfg['referrals']:,} clients, seed {cfg['seed']}, exploration {cfg['exploration']:.2f}"
+        f" ({cfg.get('exploration_policy', 'uniform')})",
         f"Played: {c.clients:,} recorded matches ({c.explored:,} explored), "
         f"{c.referrals:,} referrals, {c.refused:,} refused (409), "
         f"{c.no_eligible:,} with nobody eligible, {c.unreferred:,} never referred",

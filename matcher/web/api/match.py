@@ -57,6 +57,7 @@ class Match(MethodView):
                 key_id=current_key().id,
                 organisation_id=current_key().organisation_id,
                 exploration=app.settings.exploration,
+                exploration_policy=app.settings.exploration_policy,
                 rng=app.rng,
             )
         note_index(len(recorded.snapshot.index), recorded.snapshot.weights.version)

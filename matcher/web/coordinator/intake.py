@@ -277,6 +277,7 @@ def submit(
             client_ref=loaded["client_ref"],
             key_id=current_user.ref,
             exploration=app.settings.exploration,
+            exploration_policy=app.settings.exploration_policy,
             rng=app.rng,
             rematch_of=rematch_of,
             organisation_id=owner,

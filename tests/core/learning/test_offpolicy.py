@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.core.learning.offpolicy import LoggedMatch, off_policy
+from matcher.services.exploration import inclusion_probabilities, systematic_sample
 
 
 def _logs(
@@ -50,3 +51,45 @@ def test_both_estimators_cover_the_candidates_true_value_and_rank_it_above_the_l
 def test_without_exploration_nothing_is_estimated() -> None:
     logs, _ = _logs(np.random.default_rng(4), 200, 0.0)
     assert off_policy(logs, lambda x: x[:, 0]) == []
+
+
+def _targeted_logs(
+    rng: np.random.Generator, n: int, *, log_chance: bool
+) -> tuple[list[LoggedMatch], float]:
+    """Exploration that favours high feature 1 (which lifts the alliance but not the candidate's
+    ranking): 40 eligible, 5 shown by systematic PPS, half the matches explored."""
+    logs, values = [], []
+    for _ in range(n):
+        x = rng.random((40, 2))
+        reward = 0.5 + 0.3 * x[:, 0] + 0.3 * x[:, 1]
+        explored = bool(rng.random() < 0.5)
+        chance = inclusion_probabilities(0.05 + x[:, 1] ** 4, 5)
+        shown = systematic_sample(chance, rng) if explored else np.argsort(-x[:, 1])[:5]
+        referred = int(rng.choice(shown))
+        values.append(float(reward[np.argsort(-x[:, 0])[:5]].mean()))
+        logs.append(
+            LoggedMatch(
+                features=x,
+                logged_score=x[:, 1],
+                referred=referred,
+                alliance=float(reward[referred] + rng.normal(0, 0.05)),
+                explored=explored,
+                shown=5,
+                eligible=40,
+                exploration_propensity=float(chance[referred]) if log_chance else None,
+            )
+        )
+    return logs, float(np.mean(values))
+
+
+def test_targeted_exploration_is_weighted_by_its_logged_chance() -> None:
+    logs, true_value = _targeted_logs(np.random.default_rng(5), 2000, log_chance=True)
+    blind, same = _targeted_logs(np.random.default_rng(5), 2000, log_chance=False)
+    assert same == true_value
+    for weighted, unweighted in zip(
+        off_policy(logs, lambda x: x[:, 0]), off_policy(blind, lambda x: x[:, 0]), strict=True
+    ):
+        low, high = weighted["candidate_interval"]
+        assert low <= true_value <= high
+        # Read as uniform, the sample's tilt towards high feature 1 inflates the estimate.
+        assert unweighted["candidate"] > high
