@@ -27,7 +27,7 @@ from matcher.core.scoring import (
     shortlist,
     top,
 )
-from matcher.core.scoring.index import Bools, Rows
+from matcher.core.scoring.index import Bools, Floats, Rows
 from matcher.services.errors import Conflict, Invalid, NotFound
 from matcher.storage import counters
 from matcher.storage import therapists as stored
@@ -62,27 +62,12 @@ def stale_rows(index: Any, rows: Rows, now: datetime, freshness: Freshness) -> B
     return np.asarray(~(confirmed >= freshness.cutoff(now).timestamp()), dtype=np.bool_)
 
 
-def ranked(
-    evaluation: Evaluation, limit: int, freshness: Freshness
-) -> tuple[Evaluation, Rows, Bools]:
-    """The policy applied: (the evaluation, stale rows removed if so; the positions to show;
-    which eligible positions are stale)."""
-    stale = stale_rows(evaluation.index, evaluation.screening.rows, evaluation.when, freshness)
-    if freshness.policy == "exclude" and stale.any():
-        keep = ~stale
-        screening = evaluation.screening
-        excluded = dict(screening.excluded, stale=int(stale.sum()))
-        evaluation = replace(
-            evaluation,
-            screening=replace(screening, rows=screening.rows[keep], excluded=excluded),
-            values=evaluation.values[keep],
-            score=evaluation.score[keep],
-        )
-        stale = stale[keep]
-    key = evaluation.score
+def policy_order(score: Floats, stale: Bools, limit: int, freshness: Freshness) -> Rows:
+    """The positions to show of every eligible therapist scored: the top ``limit`` by score,
+    stale therapists after every fresh one under "rank_after"."""
     if freshness.policy == "rank_after" and stale.any():
-        key = key - _STALE_PENALTY * stale
-    return evaluation, top(key, limit), stale
+        score = score - _STALE_PENALTY * stale
+    return top(score, limit)
 
 
 def _within(screening: Screening, keep: Bools) -> Screening:
@@ -149,11 +134,11 @@ def shortlisted(
     when: datetime,
     freshness: Freshness,
 ) -> tuple[Evaluation, Rows, Bools, int]:
-    """``ranked`` on a pruned match: (the contenders' evaluation; the positions to show;
-    which contenders are stale; how many therapists are eligible).
+    """The policy applied to a pruned match: (the contenders' evaluation; the positions to
+    show; which contenders are stale; how many therapists are eligible).
 
-    The same results as ``ranked`` over every eligible therapist, for less work: only the
-    therapists who can still make the shown top are scored in full (``shortlist``).
+    The same results as ``policy_order`` over every eligible therapist scored, for less work:
+    only the therapists who can still make the shown top are scored in full (``shortlist``).
     """
     q = ClientQuery.from_intake(intake)
     screening, stale = screened(index, q, when, limit, freshness)

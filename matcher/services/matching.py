@@ -132,6 +132,112 @@ def referrals_per_row(ids: npt.NDArray[np.str_], counts: Mapping[str, int]) -> F
     return np.where(names[at] == ids, values[at], 0.0)
 
 
+def recorded(
+    snap: Snapshot,
+    freshness: fresh.Freshness,
+    intake: Mapping[str, Any],
+    *,
+    limit: int,
+    exploration: float,
+    rng: np.random.Generator,
+    now: datetime | None = None,
+    chosen: str | None = None,
+    exploration_policy: str = "uniform",
+    means_sample: int = MEANS_SAMPLE,
+) -> RecordedMatch:
+    """``MatchService.match_for_record`` on a given snapshot and stale policy."""
+    index, weights, when = snap.index, snap.weights, instant(now)
+    q = ClientQuery.from_intake(normalise(dict(intake)))
+    screening, stale = fresh.screened(index, q, when, limit, freshness)
+    rows = screening.rows
+    eligible = len(rows)
+    if eligible <= means_sample:
+        # A pool this small is scored whole: its means are exact and cost nothing more.
+        values = feature_matrix(index, q, rows, when, screening.known)
+        whole = Evaluation(index, q, when, weights, screening, values, scores(values, weights))
+        greedy = fresh.policy_order(whole.score, stale, limit, freshness)
+        if eligible == 0:
+            return RecordedMatch(whole.outcome(greedy), snap, [], False, None)
+        means = whole.values.mean(axis=0)
+    else:
+        # The best by score, scored in full only for the contenders.
+        kept_top = max(limit, RECORDED_CANDIDATES)
+        best_of = shortlist(index, q, screening, weights, when, kept_top)
+        best_order = top(best_of.score, kept_top)
+        best = np.searchsorted(rows, best_of.screening.rows[best_order])
+        if freshness.policy == "rank_after" and stale.any():
+            # The stale policy first: "greedy" is the ranking as the policy orders it.
+            ranked, order, _ = fresh.policy_top(
+                index, q, screening, stale, weights, when, limit, freshness
+            )
+            greedy = np.searchsorted(rows, ranked.screening.rows[order])
+        else:  # the policy's ranking is the score's: its top is the best's first
+            greedy = best[:limit]
+        sample = rows[np.linspace(0, eligible - 1, means_sample).astype(np.intp)]
+        means = feature_matrix(index, q, sample, when).mean(axis=0)
+        whole = None
+    explore = exploration > 0 and rng.random() < exploration
+    k = len(greedy)
+    counts = snap.referral_rows[rows] if snap.referral_rows is not None else np.zeros(eligible)
+    chance = exploring.chances(exploration_policy, k, counts)  # P(shown | explores)
+    shown = exploring.draw(exploration_policy, chance, k, rng) if explore else greedy
+    # P(shown) under this policy: the ranking's top with 1 - exploration, the exploring
+    # sample of k eligible therapists with exploration (uniform: as it always was).
+    if exploration_policy == "uniform":
+        propensity = np.full(eligible, exploration * k / eligible)
+    else:
+        propensity = exploration * chance
+    propensity[greedy] += 1 - exploration
+    if whole is not None:
+        best = np.lexsort((np.arange(eligible), -whole.score))
+    kept = set(best[:RECORDED_CANDIDATES].tolist()) | set(shown.tolist())
+    if chosen is not None and chosen in index.rows:
+        at = int(np.searchsorted(rows, index.rows[chosen]))
+        if at < eligible and rows[at] == index.rows[chosen]:
+            kept.add(at)
+            propensity[at] = chance[at] = 1.0
+    positions = np.array(sorted(kept), dtype=np.intp)
+    if whole is not None:
+        values = whole.values[positions]
+    else:
+        values = feature_matrix(index, q, rows[positions], when)
+    evaluation = Evaluation(
+        index,
+        q,
+        when,
+        weights,
+        replace(screening, rows=rows[positions], known={}),
+        values,
+        scores(values, weights),
+    )
+    at_kept = np.searchsorted(positions, shown)
+    outcome = replace(evaluation.outcome(at_kept), eligible=eligible)
+    outcome = fresh.explained(outcome, evaluation, at_kept, stale[positions], freshness)
+    rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
+    candidates = [
+        Candidate(
+            therapist_id=therapist_id,
+            rank=rank.get(i),
+            score=score,
+            propensity=float(propensity[i]),
+            features=dict(zip(FEATURES, valued, strict=True)),
+            exploration_propensity=float(chance[i]),
+        )
+        for i, therapist_id, score, valued in zip(
+            positions.tolist(),
+            index.ids[rows[positions]].tolist(),
+            evaluation.score.tolist(),
+            values.tolist(),
+            strict=True,
+        )
+    ]
+    exposure = exposure_counts(
+        index, rows, rows[shown[:TOP_EXPOSURE]], snap.rated_rows, q.jurisdiction
+    )
+    pool = dict(zip(FEATURES, means.tolist(), strict=True))
+    return RecordedMatch(outcome, snap, candidates, explore, pool, exposure)
+
+
 class MatchService:
     """Serves matches from an in-memory index, refreshed when a write bumps a revision.
 
@@ -148,12 +254,10 @@ class MatchService:
         weights: WeightSource = default_weights,
         alliance: AllianceSource | None = None,
         freshness: fresh.Freshness | None = None,
-        means_sample: int = MEANS_SAMPLE,
     ) -> None:
         self.db = db
-        self._revisions = counters.RevisionReader(db.engine) if db is not None else None
+        self._revisions = counters.RevisionReader(db.engine)
         self.freshness = freshness or fresh.Freshness()
-        self.means_sample = means_sample
         # The first build in a forked child (``apart``): set by a server before it forks.
         self.build_apart = False
         self._weights_source = weights
@@ -270,97 +374,17 @@ class MatchService:
         eligible therapist a waitlist assignment picked for this client) is kept too, with both
         propensities 1: the assignment chose it for certain.
         """
-        snap = self.snapshot()
-        index, weights, when = snap.index, snap.weights, instant(now)
-        q = ClientQuery.from_intake(normalise(dict(intake)))
-        screening, stale = fresh.screened(index, q, when, limit, self.freshness)
-        rows = screening.rows
-        eligible = len(rows)
-        if eligible <= self.means_sample:
-            # A pool this small is scored whole: its means are exact and cost nothing more.
-            values = feature_matrix(index, q, rows, when, screening.known)
-            whole = Evaluation(index, q, when, weights, screening, values, scores(values, weights))
-            whole, greedy, _ = fresh.ranked(whole, limit, self.freshness)
-            if eligible == 0:
-                return RecordedMatch(whole.outcome(greedy), snap, [], False, None)
-            means = whole.values.mean(axis=0)
-        else:
-            # The best by score, scored in full only for the contenders.
-            kept_top = max(limit, RECORDED_CANDIDATES)
-            best_of = shortlist(index, q, screening, weights, when, kept_top)
-            best_order = top(best_of.score, kept_top)
-            best = np.searchsorted(rows, best_of.screening.rows[best_order])
-            if self.freshness.policy == "rank_after" and stale.any():
-                # The stale policy first: "greedy" is the ranking as the policy orders it.
-                ranked, order, _ = fresh.policy_top(
-                    index, q, screening, stale, weights, when, limit, self.freshness
-                )
-                greedy = np.searchsorted(rows, ranked.screening.rows[order])
-            else:  # the policy's ranking is the score's: its top is the best's first
-                greedy = best[:limit]
-            sample = rows[np.linspace(0, eligible - 1, self.means_sample).astype(np.intp)]
-            means = feature_matrix(index, q, sample, when).mean(axis=0)
-            whole = None
-        explore = exploration > 0 and rng.random() < exploration
-        k = len(greedy)
-        counts = snap.referral_rows[rows] if snap.referral_rows is not None else np.zeros(eligible)
-        chance = exploring.chances(exploration_policy, k, counts)  # P(shown | explores)
-        shown = exploring.draw(exploration_policy, chance, k, rng) if explore else greedy
-        # P(shown) under this policy: the ranking's top with 1 - exploration, the exploring
-        # sample of k eligible therapists with exploration (uniform: as it always was).
-        if exploration_policy == "uniform":
-            propensity = np.full(eligible, exploration * k / eligible)
-        else:
-            propensity = exploration * chance
-        propensity[greedy] += 1 - exploration
-        if whole is not None:
-            best = np.lexsort((np.arange(eligible), -whole.score))
-        kept = set(best[:RECORDED_CANDIDATES].tolist()) | set(shown.tolist())
-        if chosen is not None and chosen in index.rows:
-            at = int(np.searchsorted(rows, index.rows[chosen]))
-            if at < eligible and rows[at] == index.rows[chosen]:
-                kept.add(at)
-                propensity[at] = chance[at] = 1.0
-        positions = np.array(sorted(kept), dtype=np.intp)
-        if whole is not None:
-            values = whole.values[positions]
-        else:
-            values = feature_matrix(index, q, rows[positions], when)
-        evaluation = Evaluation(
-            index,
-            q,
-            when,
-            weights,
-            replace(screening, rows=rows[positions], known={}),
-            values,
-            scores(values, weights),
+        return recorded(
+            self.snapshot(),
+            self.freshness,
+            intake,
+            limit=limit,
+            exploration=exploration,
+            rng=rng,
+            now=now,
+            chosen=chosen,
+            exploration_policy=exploration_policy,
         )
-        at_kept = np.searchsorted(positions, shown)
-        outcome = replace(evaluation.outcome(at_kept), eligible=eligible)
-        outcome = fresh.explained(outcome, evaluation, at_kept, stale[positions], self.freshness)
-        rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
-        candidates = [
-            Candidate(
-                therapist_id=therapist_id,
-                rank=rank.get(i),
-                score=score,
-                propensity=float(propensity[i]),
-                features=dict(zip(FEATURES, valued, strict=True)),
-                exploration_propensity=float(chance[i]),
-            )
-            for i, therapist_id, score, valued in zip(
-                positions.tolist(),
-                index.ids[rows[positions]].tolist(),
-                evaluation.score.tolist(),
-                values.tolist(),
-                strict=True,
-            )
-        ]
-        exposure = exposure_counts(
-            index, rows, rows[shown[:TOP_EXPOSURE]], snap.rated_rows, q.jurisdiction
-        )
-        pool = dict(zip(FEATURES, means.tolist(), strict=True))
-        return RecordedMatch(outcome, snap, candidates, explore, pool, exposure)
 
     def readiness(self) -> str:
         """Readiness check: "ok" when the index is loaded (loading it if need be)."""

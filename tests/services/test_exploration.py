@@ -11,7 +11,8 @@ import pytest
 from matcher.config import Settings
 from matcher.core.scoring import load_default
 from matcher.services import exploration as exploring
-from matcher.services.matching import MatchService, RecordedMatch, Snapshot, referrals_per_row
+from matcher.services.freshness import Freshness
+from matcher.services.matching import RecordedMatch, Snapshot, recorded, referrals_per_row
 from tests.core.scoring.test_pruning import NOW
 from tests.services.test_freshness import INDEXES
 
@@ -67,14 +68,6 @@ def test_uncertainty_favours_the_least_rated() -> None:
         exploring.chances("greedy", 2, counts)
 
 
-def service_on(snap: Snapshot) -> MatchService:
-    """A match service that serves this snapshot."""
-    service = MatchService(db=None)  # type: ignore[arg-type]
-    service._snapshot = snap
-    service.snapshot = lambda: snap  # type: ignore[method-assign]
-    return service
-
-
 def snapshot(referrals: np.ndarray | None) -> Snapshot:
     """The first test directory under the default weights, with these rated referrals."""
     index = INDEXES[sorted(INDEXES)[0]]
@@ -87,6 +80,7 @@ def referral_counts(n: int) -> np.ndarray:
 
 
 CASE = {"jurisdiction": "US-CA"}
+FRESHNESS = Freshness()  # the service's default stale policy
 
 
 @pytest.mark.parametrize(
@@ -97,15 +91,21 @@ def test_logged_propensities_are_the_frequencies_of_being_shown(
 ) -> None:
     snap = snapshot(None)
     snap = replace(snap, referral_rows=referral_counts(len(snap.index)))
-    service = service_on(snap)
     rng = np.random.default_rng(2026)
     draws = 4_000
     shown: Counter[str] = Counter()
     logged: dict[str, tuple[float, float]] = {}
     explored = 0
     for _ in range(draws):
-        got = service.match_for_record(
-            CASE, limit=5, exploration=exploration, rng=rng, now=NOW, exploration_policy=policy
+        got = recorded(
+            snap,
+            FRESHNESS,
+            CASE,
+            limit=5,
+            exploration=exploration,
+            rng=rng,
+            now=NOW,
+            exploration_policy=policy,
         )
         explored += got.explored
         shown.update(c.therapist_id for c in got.candidates if c.rank is not None)
@@ -138,10 +138,9 @@ def test_uniform_exploration_ignores_referral_counts() -> None:
     runs: list[list[RecordedMatch]] = []
     for snap in (plain, counted):
         rng = np.random.default_rng(7)
-        service = service_on(snap)
         runs.append(
             [
-                service.match_for_record(CASE, limit=8, exploration=0.5, rng=rng, now=NOW)
+                recorded(snap, FRESHNESS, CASE, limit=8, exploration=0.5, rng=rng, now=NOW)
                 for _ in range(40)
             ]
         )

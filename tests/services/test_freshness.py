@@ -10,7 +10,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.core.scoring import MatchOutcome, TherapistIndex, WeightSet, evaluate, load_default
+from matcher.core.scoring import (
+    Evaluation,
+    MatchOutcome,
+    TherapistIndex,
+    WeightSet,
+    evaluate,
+    load_default,
+    top,
+)
+from matcher.core.scoring.index import Bools, Rows
 from matcher.services import freshness as fresh
 from tests.core.scoring.test_properties import SETTINGS, intake, weight_set
 from tests.core.scoring.test_pruning import DIRECTORIES, NOW
@@ -42,6 +51,30 @@ INDEXES = {
 }
 
 
+def ranked(
+    evaluation: Evaluation, limit: int, freshness: fresh.Freshness
+) -> tuple[Evaluation, Rows, Bools]:
+    """The stale policy over every eligible therapist scored, written out plainly: (the
+    evaluation, stale rows removed under "exclude"; the positions to show; which are stale)."""
+    rows = evaluation.screening.rows
+    stale = fresh.stale_rows(evaluation.index, rows, evaluation.when, freshness)
+    if freshness.policy == "exclude" and stale.any():
+        keep = ~stale
+        screening = evaluation.screening
+        excluded = dict(screening.excluded, stale=int(stale.sum()))
+        evaluation = replace(
+            evaluation,
+            screening=replace(screening, rows=rows[keep], excluded=excluded),
+            values=evaluation.values[keep],
+            score=evaluation.score[keep],
+        )
+        stale = stale[keep]
+    key = evaluation.score
+    if freshness.policy == "rank_after":
+        key = key - 10.0 * stale  # scores lie in about 0..1: every stale one after every fresh
+    return evaluation, top(key, limit), stale
+
+
 def served(
     index: TherapistIndex, case: dict[str, Any], w: WeightSet, limit: int, policy: str
 ) -> MatchOutcome:
@@ -58,7 +91,7 @@ def everyone(
     """Every eligible therapist scored, then the policy: what the pruned path must equal."""
     freshness = fresh.Freshness(policy=policy)
     evaluation = evaluate(index, case, w, limit=limit, now=NOW)
-    evaluation, shown, stale = fresh.ranked(evaluation, limit, freshness)
+    evaluation, shown, stale = ranked(evaluation, limit, freshness)
     return fresh.explained(evaluation.outcome(shown), evaluation, shown, stale, freshness)
 
 

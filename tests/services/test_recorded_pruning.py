@@ -23,13 +23,13 @@ from matcher.services.matching import (
     RECORDED_CANDIDATES,
     TOP_EXPOSURE,
     Candidate,
-    MatchService,
     RecordedMatch,
     Snapshot,
+    recorded,
 )
 from tests.core.scoring.test_properties import SETTINGS, intake, weight_set
 from tests.core.scoring.test_pruning import NOW
-from tests.services.test_freshness import INDEXES
+from tests.services.test_freshness import INDEXES, ranked
 
 
 def everyone(
@@ -45,7 +45,7 @@ def everyone(
 ) -> RecordedMatch:
     """Every eligible therapist scored, then what a recorded match keeps (the reference)."""
     evaluation = evaluate(snap.index, case, snap.weights, limit=limit, now=NOW)
-    evaluation, greedy, stale = fresh.ranked(evaluation, limit, freshness)
+    evaluation, greedy, stale = ranked(evaluation, limit, freshness)
     eligible = len(evaluation.score)
     if eligible == 0:
         return RecordedMatch(evaluation.outcome(greedy), snap, [], False, None)
@@ -126,11 +126,10 @@ def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
     referrals = np.where(rated, 1 + np.arange(len(index)) % 12, 0).astype(np.float64)
     snap = Snapshot(index, w, {}, rated_rows=rated, referral_rows=referrals)
     freshness = fresh.Freshness(policy=policy)
-    service = MatchService(db=None, freshness=freshness, means_sample=sample)  # type: ignore[arg-type]
-    service._snapshot = snap
-    service.snapshot = lambda: snap  # type: ignore[method-assign]
     chosen = None if chosen_row is None else str(index.ids[chosen_row])
-    got = service.match_for_record(
+    got = recorded(
+        snap,
+        freshness,
         case,
         limit=limit,
         exploration=exploration,
@@ -138,6 +137,7 @@ def test_a_recorded_match_keeps_what_scoring_everyone_keeps(
         now=NOW,
         chosen=chosen,
         exploration_policy=exploration_policy,
+        means_sample=sample,
     )
     expected = everyone(
         snap,
