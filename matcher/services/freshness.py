@@ -169,14 +169,15 @@ def explained(
     """Results carrying ``accepting_confirmed_at``, and a reason where stale."""
     rows = evaluation.screening.rows[positions]
     confirmed = evaluation.index.column("confirmed_at").take(rows).tolist()
-    results = []
     for result, when, is_stale in zip(
         outcome.results, confirmed, stale[positions].tolist(), strict=True
     ):
-        iso = None if np.isnan(when) else datetime.fromtimestamp(when, UTC).isoformat()
-        reasons = [*result.reasons, stale_reason(when, freshness)] if is_stale else result.reasons
-        results.append(replace(result, accepting_confirmed_at=iso, reasons=reasons))
-    return replace(outcome, results=results)
+        # The results are this match's own, just made: filled in place (no copies).
+        if when == when:  # not NaN
+            result.accepting_confirmed_at = datetime.fromtimestamp(when, UTC).isoformat()
+        if is_stale:
+            result.reasons.append(stale_reason(when, freshness))
+    return outcome
 
 
 def _touch(session: Session, therapist: Therapist, now: datetime) -> None:

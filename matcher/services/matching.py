@@ -211,7 +211,7 @@ def recorded(
         scores(values, weights),
     )
     at_kept = np.searchsorted(positions, shown)
-    outcome = replace(evaluation.outcome(at_kept), eligible=eligible)
+    outcome = evaluation.outcome(at_kept, eligible)
     outcome = fresh.explained(outcome, evaluation, at_kept, stale[positions], freshness)
     rank = dict(zip(shown.tolist(), range(1, len(shown) + 1), strict=True))
     candidates = [
@@ -349,7 +349,7 @@ class MatchService:
         evaluation, shown, stale, eligible = fresh.shortlisted(
             snap.index, normalise(dict(intake)), snap.weights, limit, instant(now), self.freshness
         )
-        outcome = replace(evaluation.outcome(shown), eligible=eligible)
+        outcome = evaluation.outcome(shown, eligible)
         return fresh.explained(outcome, evaluation, shown, stale, self.freshness), snap
 
     def match_for_record(

@@ -18,9 +18,13 @@ from matcher.core.scoring.reasons import Reason, explain
 from matcher.core.scoring.weights import WeightSet
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Result:
-    """One ranked therapist: its score, what each feature added, and why in words."""
+    """One ranked therapist: its score, what each feature added, and why in words.
+
+    Not frozen: each match makes its own, and the service fills in what the core cannot know
+    (``accepting_confirmed_at``, a stale listing's reason) without copying them.
+    """
 
     rank: int
     therapist_id: str
@@ -32,7 +36,7 @@ class Result:
     accepting_confirmed_at: str | None = None  # ISO time; the service fills it in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchOutcome:
     """Everything a match returns: counts from the filters, the ranked results, warnings."""
 
@@ -127,10 +131,11 @@ class Evaluation:
             )
         ]
 
-    def outcome(self, positions: Rows) -> MatchOutcome:
-        """The match answer showing the eligible ``positions`` given, ranked in that order."""
+    def outcome(self, positions: Rows, eligible: int | None = None) -> MatchOutcome:
+        """The match answer showing the eligible ``positions`` given, ranked in that order
+        (``eligible``: how many passed the filters, when more than this evaluation scored)."""
         return MatchOutcome(
-            eligible=len(self.screening.rows),
+            eligible=len(self.screening.rows) if eligible is None else eligible,
             excluded=self.screening.excluded,
             relaxations=list(self.screening.relaxations),
             results=self.results(positions),
@@ -171,7 +176,7 @@ def match(
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
     evaluation = shortlist(index, q, screening, weights, when, limit)
-    return replace(evaluation.outcome(top(evaluation.score, limit)), eligible=len(screening.rows))
+    return evaluation.outcome(top(evaluation.score, limit), len(screening.rows))
 
 
 def shortlist(

@@ -161,8 +161,7 @@ def test_the_in_process_limit_counts_without_a_thread_per_request(
     settings: Settings, make_app: Callable[..., Flask]
 ) -> None:
     app = make_app(replace(settings, rate_limit="5 per minute"))
-    limiter = next(iter(app.extensions["limiter"]))
-    storage = limiter.storage
+    storage = app.extensions["key_limits"].local.storage
     assert isinstance(storage, SweptMemoryStorage)
     with app.extensions["matcher"].db.transaction() as session:
         _, secret = create_key(session, name="t", scopes=["profiles"])
