@@ -83,3 +83,24 @@ def test_client_information_is_never_cached(
     for name, response in responses.items():
         assert_secured(response, name)
         assert response.headers["Cache-Control"] == "no-store", name
+
+
+def test_a_nonce_only_where_a_page_asks_for_one(client: FlaskClient) -> None:
+    """The docs page's inline script carries a fresh nonce the policy names; other responses get
+    the same headers as each other, with no nonce in the policy."""
+    first, second = client.get("/api/v1/docs"), client.get("/api/v1/docs")
+    nonces = []
+    for page in (first, second):
+        assert page.status_code == 200
+        policy = page.headers["Content-Security-Policy"]
+        nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+        assert f'nonce="{nonce}"' in page.get_data(as_text=True)
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    plain = [client.get("/healthz"), client.get("/api/v1/openapi.json"), client.get("/healthz")]
+    for response in plain:
+        assert_secured(response, response.request.path)
+        assert "nonce" not in response.headers["Content-Security-Policy"]
+    secured = ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy")
+    assert len({tuple(r.headers.get(h) for h in secured) for r in plain}) == 1
+    assert plain[0].headers["Permissions-Policy"] == "geolocation=(), camera=(), microphone=()"

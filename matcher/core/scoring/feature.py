@@ -63,6 +63,10 @@ class Shown:
     now: datetime
     # column -> {row: that row's code set as one Python int}, read once for every sentence.
     _masks: dict[str, dict[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    # (column, codes) -> the codes' bit positions (-1: a code no therapist lists).
+    _positions: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def masks(self, column: str) -> dict[int, int]:
         """Every shown row's code set in a code-set column, as Python ints (read once)."""
@@ -82,6 +86,16 @@ class Shown:
         if position is None:
             return False
         return bool(self.masks(column)[row] >> position & 1)
+
+    def listed(self, column: str, row: int, codes: tuple[str, ...]) -> tuple[bool, ...]:
+        """``lists`` for each of ``codes`` in turn (their bit positions looked up once)."""
+        key = (column, codes)
+        positions = self._positions.get(key)
+        if positions is None:
+            position = self.index.table(column).position
+            positions = self._positions[key] = tuple(position.get(c, -1) for c in codes)
+        mask = self.masks(column)[row]
+        return tuple(p >= 0 and bool(mask >> p & 1) for p in positions)
 
 
 # Sentences for each shown row, given the feature's values for them.

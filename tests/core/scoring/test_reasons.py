@@ -252,3 +252,42 @@ def test_money_formats_amounts_plainly() -> None:
     assert money(80, "AUD", "US") == "A$80"
     assert money(80, "NZD", "NZ") == "$80"
     assert money(7000, "JPY", "US") == "7,000 JPY"
+
+
+def test_the_format_reason_values_each_row_as_the_score_does() -> None:
+    """The reason's in-person value and distance (plain arithmetic, one row at a time) are the
+    engine's own (``in_person_fit`` and ``distance_km`` over arrays), row for row."""
+    import math
+    import random
+
+    import numpy as np
+
+    from matcher.core.scoring.features.format import _place, distance_km, in_person_fit
+    from matcher.core.scoring.query import ClientQuery
+
+    rng = random.Random(3)
+    profiles = []
+    for i in range(300):
+        where = rng.random()
+        location = (
+            None
+            if where < 0.1
+            else {"lat": 34 + rng.uniform(-1, 1), "lon": -118 + rng.uniform(-1, 1)}
+        )
+        profiles.append(make_profile(id=f"t-{i:03d}", formats=["in_person"], location=location))
+    index = TherapistIndex.build(profiles)
+    rows = np.arange(len(index))
+    for radius in (5, 30, 80):
+        for lat, lon in ((34.0, -118.0), (34.9, -117.2)):
+            q = ClientQuery.from_intake(
+                make_intake(
+                    formats=["in_person"], location={"lat": lat, "lon": lon}, max_distance_km=radius
+                )
+            )
+            fits, far = in_person_fit(index, q, rows), distance_km(index, q, rows)
+            for row in rows.tolist():
+                value, distance = _place(index, q, row)
+                assert value == pytest.approx(fits[row], abs=1e-12)
+                assert (math.isnan(distance) and math.isnan(far[row])) or distance == pytest.approx(
+                    far[row], abs=1e-9
+                )

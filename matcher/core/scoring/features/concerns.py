@@ -49,15 +49,21 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     return hits / total if q.concerns else hits
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """The concerns the therapist works with, and the ones they do not list."""
-    listed = [shown.lists("concerns", row, c) for c in shown.query.concerns]
-    found = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if ok]
-    missing = [label(c) for c, ok in zip(shown.query.concerns, listed, strict=True) if not ok]
+@functools.lru_cache(maxsize=4096)  # the words depend on which concerns are listed, nothing else
+def sentences(concerns: tuple[str, ...], listed: tuple[bool, ...]) -> tuple[Said, ...]:
+    """What fits and what is missing, given which of the client's concerns are listed."""
+    found = [label(c) for c, ok in zip(concerns, listed, strict=True) if ok]
+    missing = [label(c) for c, ok in zip(concerns, listed, strict=True) if not ok]
     said = [fit(f"Works with {listing(found)}")] if found else []
     if missing:
         said.append(gap(f"Does not list {listing(missing, 'or')} among their focus areas"))
-    return said
+    return tuple(said)
+
+
+def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
+    """The concerns the therapist works with, and the ones they do not list."""
+    concerns = shown.query.concerns
+    return sentences(concerns, shown.listed("concerns", row, concerns))
 
 
 FEATURE = Feature(

@@ -103,24 +103,44 @@ def _sentence(code: str, position: int, distance: float, q: ClientQuery) -> Said
     return fit(text if position == 0 else f"{text}, your {ordinal(position)} choice")
 
 
+def _place(index: TherapistIndex, q: ClientQuery, row: int) -> tuple[float, float]:
+    """One offering therapist's in-person value and distance (NaN: unknown), as
+    ``in_person_fit`` and ``distance_km`` value it, for a single shown row."""
+    if q.location is None:
+        return 1.0, math.nan
+    lat, lon = float(index.column("lat")[row]), float(index.column("lon")[row])
+    if math.isnan(lat) or math.isnan(lon):
+        return 1.0 - DISTANCE_PENALTY, math.nan
+    lat0, lon0 = math.radians(q.location[0]), math.radians(q.location[1])
+    a = (
+        math.sin((lat - lat0) / 2) ** 2
+        + math.cos(lat0) * math.cos(lat) * math.sin((lon - lon0) / 2) ** 2
+    )
+    distance = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(a, 1.0)))
+    if distance > q.radius_km:
+        return 0.0, distance
+    return 1.0 - DISTANCE_PENALTY * distance / q.radius_km, distance
+
+
 def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
-    """The best-valued format of each shown therapist (distances computed once for them all)."""
-    q, index, rows = shown.query, shown.index, shown.rows
-    place = np.zeros(len(rows))
-    distance = np.full(len(rows), np.nan)
-    if "in_person" in q.formats:
-        place, distance = in_person_fit(index, q, rows), distance_km(index, q, rows)
+    """The best-valued format of each shown therapist (a handful of rows: plain arithmetic)."""
+    q, index = shown.query, shown.index
     said: list[Sequence[Said]] = []
-    for i, row in enumerate(rows.tolist()):
-        best, chosen = 0.0, -1
+    for row in shown.rows.tolist():
+        offered = shown.listed("formats", row, q.formats)
+        best, chosen, distance = 0.0, -1, math.nan
         for position, code in enumerate(q.formats):
-            value = place[i] if code == "in_person" else float(shown.lists("formats", row, code))
+            if not offered[position]:
+                continue
+            value = 1.0
+            if code == "in_person":
+                value, distance = _place(index, q, row)
             if rank_discount(position) * value > best:
                 best, chosen = rank_discount(position) * value, position
         if chosen < 0:
             said.append((gap("Does not offer a session format you can attend"),))
         else:
-            said.append((_sentence(q.formats[chosen], chosen, float(distance[i]), q),))
+            said.append((_sentence(q.formats[chosen], chosen, distance, q),))
     return said
 
 

@@ -78,22 +78,42 @@ def must_have(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """Shared communities, communities known, and the ones with no listed experience."""
     q = shown.query
-    shared = [c for c in q.identities if shown.lists("identities", row, c)]
-    known = [c for c in q.identities if c not in shared and shown.lists("competent", row, c)]
-    unknown = [c for c in q.identities if c not in shared and c not in known]
+    return sentences(
+        q.identities,
+        q.wants_shared_identity,
+        shown.listed("identities", row, q.identities),
+        shown.listed("competent", row, q.identities),
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # the words depend on which communities are shared or known
+def sentences(
+    identities: tuple[str, ...],
+    wants_shared: bool,
+    member: tuple[bool, ...],
+    competent: tuple[bool, ...],
+) -> tuple[Said, ...]:
+    """What fits and what is missing, given membership and competence in each community."""
+    shared = [c for c, yes in zip(identities, member, strict=True) if yes]
+    known = [
+        c
+        for c, yes, is_member in zip(identities, competent, member, strict=True)
+        if yes and not is_member
+    ]
+    unknown = [c for c in identities if c not in shared and c not in known]
     said = []
     if shared:
         labels = [vocab.IDENTITIES.get(c, c) for c in shared]
         said.append(fit(f"Shares your identity: {listing(labels)}"))
     if known:
         said.append(fit(f"Experienced with {listing([community(c) for c in known])}"))
-    if q.wants_shared_identity and not shared and known:
+    if wants_shared and not shared and known:
         said.append(gap("Does not share your identity"))
     if unknown:
         said.append(
             gap(f"No listed experience with {listing([community(c) for c in unknown], 'or')}")
         )
-    return said
+    return tuple(said)
 
 
 FEATURE = Feature(

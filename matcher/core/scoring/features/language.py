@@ -42,16 +42,22 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     return first_hit(index.has_each("languages", q.languages, rows), len(rows))
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """The best-ranked language spoken; the first choice named when it is not."""
-    wanted = shown.query.languages
-    spoken = [code for code in wanted if shown.lists("languages", row, code)]
+@functools.lru_cache(maxsize=4096)  # the words depend on which languages are spoken only
+def sentences(wanted: tuple[str, ...], speaks: tuple[bool, ...]) -> tuple[Said, ...]:
+    """The best-ranked language spoken, given which of the client's languages are."""
+    spoken = [code for code, yes in zip(wanted, speaks, strict=True) if yes]
     if not spoken:
         return (gap(f"Does not speak {listing([label(c) for c in wanted], 'or')}"),)
     said = [fit(f"Speaks {label(spoken[0])}")]
     if wanted[0] not in spoken:
         said.append(gap(f"Does not speak {label(wanted[0])}"))
-    return said
+    return tuple(said)
+
+
+def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
+    """The best-ranked language spoken; the first choice named when it is not."""
+    wanted = shown.query.languages
+    return sentences(wanted, shown.listed("languages", row, wanted))
 
 
 FEATURE = Feature(

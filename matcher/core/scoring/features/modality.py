@@ -45,14 +45,19 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     return first_hit(index.has_each("modalities", q.modalities, rows), len(rows))
 
 
+@functools.lru_cache(maxsize=4096)  # the words depend on which modalities are offered only
+def sentences(wanted: tuple[str, ...], offered: tuple[bool, ...]) -> tuple[Said, ...]:
+    """The best-ranked modality offered, or the ones asked for, given which are offered."""
+    if True in offered:
+        first = offered.index(True)
+        return (fit(f"Offers {label(wanted[first])}, {choice(first, len(wanted))}"),)
+    return (gap(f"Does not offer {listing([label(m) for m in wanted], 'or')}"),)
+
+
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The best-ranked modality offered, or the ones the client asked for."""
     wanted = shown.query.modalities
-    offered = [i for i, code in enumerate(wanted) if shown.lists("modalities", row, code)]
-    if offered:
-        first = offered[0]
-        return (fit(f"Offers {label(wanted[first])}, {choice(first, len(wanted))}"),)
-    return (gap(f"Does not offer {listing([label(m) for m in wanted], 'or')}"),)
+    return sentences(wanted, shown.listed("modalities", row, wanted))
 
 
 FEATURE = Feature(
