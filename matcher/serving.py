@@ -33,9 +33,14 @@ class BoundedThreadWorker(ThreadWorker):
     # ``timeout`` seconds the arbiter aborts the worker (SIGABRT, then SIGKILL a second later)
     # and starts another. The worker's other requests in flight are cut with it.
 
+    # Gthread beats on every turn of its loop, a file-time syscall per request and more; the
+    # arbiter's timeout is counted in seconds, so one beat in this many is plenty.
+    BEAT_SECONDS = 0.5
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._started: dict[int, float] = {}
+        self._beat = 0.0
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """Serve one request, noting when it started."""
@@ -47,7 +52,12 @@ class BoundedThreadWorker(ThreadWorker):
             self._started.pop(thread, None)
 
     def notify(self) -> None:
-        """Tell the arbiter the worker is alive, as of the start of its oldest request."""
+        """Tell the arbiter the worker is alive, as of the start of its oldest request (at most
+        once every ``BEAT_SECONDS``)."""
+        now = time.monotonic()
+        if now - self._beat < self.BEAT_SECONDS:
+            return
+        self._beat = now
         started = list(self._started.values())
         if not started:
             super().notify()

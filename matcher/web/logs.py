@@ -92,6 +92,8 @@ def init_logs(app: Flask, level: str) -> None:
         if request_id is None:
             return response
         response.headers[HEADER] = request_id
+        if not log.isEnabledFor(logging.INFO):
+            return response
         started = g.get("logs_started", time.perf_counter())
         log.info(
             "request",

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Request,
     Response,
     abort,
     current_app,
@@ -21,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
@@ -170,12 +172,24 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("people.login"))
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, making the signer only for a request that sends a cookie
+    (API requests never do, and Flask made one for every request)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """An empty session without a cookie; Flask's own reading of one with it."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_people(app: Flask) -> None:
     """Sessions for people: HttpOnly, SameSite cookies, CSRF on every form, idle timeout."""
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
     app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)  # the timeout counts idle time
+    app.session_interface = CookieSessions()
     # The API authenticates by bearer key, never by cookie: CSRF is checked on the pages only.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the session's idle timeout bounds a token's life
