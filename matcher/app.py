@@ -4,7 +4,9 @@ from __future__ import annotations
 
 __all__ = ["Services", "create_app"]
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -20,11 +22,34 @@ from matcher.services.runtime import Services
 from matcher.storage.database import Database
 from matcher.web import init_web
 
+SYNC_REMEMBERED = 1024  # far more than the app's hooks and views
+
+
+class MatcherFlask(Flask):
+    """Flask, remembering which hooks and views are plain functions.
+
+    Flask asks ``inspect`` whether each before- and after-request hook and the view is a
+    coroutine on every request (about 25 questions a match); the answer never changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's ``ensure_sync``, once per function."""
+        found = self._sync.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync) < SYNC_REMEMBERED:  # per-request callbacks are not kept for ever
+                self._sync[func] = found
+        return found
+
 
 def create_app(settings: Settings | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from ``settings`` (default: the ``MATCHER_*`` environment)."""
     settings = settings or Settings.from_env()
-    app = Flask(
+    app = MatcherFlask(
         "matcher",
         template_folder="web/templates",
         static_folder="web/static",

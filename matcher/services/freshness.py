@@ -141,7 +141,12 @@ def shortlisted(
     only the therapists who can still make the shown top are scored in full (``shortlist``).
     """
     q = ClientQuery.from_intake(intake)
-    screening, stale = screened(index, q, when, limit, freshness)
+    if freshness.policy == "flag":
+        # Stale therapists rank by score and are only marked: the contenders' mask will do.
+        screening = screen(index, q, when, limit=limit)
+        stale = np.zeros(0, dtype=np.bool_)
+    else:
+        screening, stale = screened(index, q, when, limit, freshness)
     evaluation, shown, stale = policy_top(
         index, q, screening, stale, weights, when, limit, freshness
     )
