@@ -101,6 +101,11 @@ def test_a_nonce_only_where_a_page_asks_for_one(client: FlaskClient) -> None:
     for response in plain:
         assert_secured(response, response.request.path)
         assert "nonce" not in response.headers["Content-Security-Policy"]
-    secured = ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy")
+    secured = (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+    )
     assert len({tuple(r.headers.get(h) for h in secured) for r in plain}) == 1
     assert plain[0].headers["Permissions-Policy"] == "geolocation=(), camera=(), microphone=()"
