@@ -41,6 +41,29 @@ class BoundedThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self._started: dict[int, float] = {}
         self._beat = 0.0
+        self._in_flight = 0  # requests handed to the threads and not yet finished
+
+    # Accepting only while a thread is free. Every worker waits on the one listening socket,
+    # and the first awake drains it: when a client opened many keep-alive connections at once
+    # (wrk's 16), one worker could take them all and keep them, leaving the other idle (one
+    # busiest worker at 100% in bench/http_workers.py). A worker whose threads are all busy now
+    # leaves new connections to the others; once a thread frees up it accepts again.
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Gthread's switch, held off while every thread is busy."""
+        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Hand a connection's request to the threads; stop accepting if they are all busy."""
+        self._in_flight += 1
+        if self._in_flight >= self.cfg.threads and self._accepting:
+            super().set_accept_enabled(False)
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A request is done (on the main thread): one more thread is free."""
+        self._in_flight -= 1
+        super().finish_request(conn, fs)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """Serve one request, noting when it started."""
