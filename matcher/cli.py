@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -18,7 +19,14 @@ from tqdm import tqdm
 
 from matcher import vocabulary
 from matcher.config import Settings, share_metrics_through
-from matcher.services import clients, directory, import_pool, organisations, users
+from matcher.services import (
+    clients,
+    directory,
+    import_pool,
+    organisations,
+    streamed_import,
+    users,
+)
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.storage import model_versions
@@ -445,6 +453,7 @@ def profiles_import(file: Path, workers: int | None) -> None:
     size = file.stat().st_size
     if workers is None:
         workers = import_pool.usable_cores() if size >= PARALLEL_FROM_BYTES else 1
+    imported: streamed_import.Imported | None = None
     try:
         with (
             file.open("rb") as handle,
@@ -452,7 +461,10 @@ def profiles_import(file: Path, workers: int | None) -> None:
         ):
             chunks = _counted(directory.read_chunks(handle), bar)
             if ndjson and workers > 1:
-                batch = import_pool.validate_ndjson(chunks, workers=workers, limits=limits)
+                # Written as the workers check: the write overlaps the checking.
+                blocks = import_pool.checked_blocks(chunks, workers=workers, limits=limits)
+                with contextlib.closing(blocks):
+                    imported = streamed_import.write_checked(db, blocks)
             else:
                 records = (
                     directory.ndjson_records(chunks)
@@ -462,12 +474,16 @@ def profiles_import(file: Path, workers: int | None) -> None:
                 batch = directory.validate_import(records, limits=limits)
     except Refused as refusal:
         refuse(refusal)
-    started = time.perf_counter()
-    with db.transaction() as session:
-        created, updated = directory.import_profiles(session, profiles=batch)
-    held = time.perf_counter() - started
-    click.echo(f"Wrote them in {held:.2f} s (the write transaction).")
-    click.echo(f"Imported {len(batch.rows)} profiles: {created} created, {updated} updated.")
+    if imported is None:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            created, updated = directory.import_profiles(session, profiles=batch)
+        imported = streamed_import.Imported(created, updated, time.perf_counter() - started)
+    click.echo(f"Wrote them in {imported.held:.2f} s (the write transaction).")
+    click.echo(
+        f"Imported {imported.created + imported.updated} profiles: "
+        f"{imported.created} created, {imported.updated} updated."
+    )
 
 
 @main.group("history")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from matcher.collection import gc_paused
@@ -59,8 +59,23 @@ def validate_ndjson(
     progress: Callable[[int], None] | None = None,
 ) -> stored.Batch:
     """``directory.validate_import`` of NDJSON chunks, checked by ``workers`` forked processes."""
+    blocks = checked_blocks(chunks, workers=workers, limits=limits, progress=progress)
+    return stored.Batch(rows=[row for rows in blocks for row in rows])
+
+
+def checked_blocks(
+    chunks: Iterable[bytes],
+    *,
+    workers: int,
+    limits: directory.ImportLimits,
+    progress: Callable[[int], None] | None = None,
+) -> Generator[list[stored.Row], None, None]:
+    """The rows ``validate_ndjson`` keeps, a block's at a time as the workers check them.
+
+    Refused (``Refused``) once every block is checked, as ``directory.validate_import`` would
+    be; rows given before then are only for writing in a transaction that a refusal undoes.
+    """
     outcomes = directory.Outcomes(limits, progress)
-    kept: list[stored.Row] = []
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_yield_to_others)
     try:
@@ -69,18 +84,18 @@ def validate_ndjson(
                 if block_outcomes is None:
                     ids = [row[0] for row in rows]
                     if outcomes.take_accepted(ids):
-                        kept += rows
+                        yield rows
                         continue
                     block_outcomes = list[directory.Outcome](ids)
-                accepted = iter(rows)
+                accepted, kept = iter(rows), []
                 for outcome in block_outcomes:
                     row = next(accepted) if isinstance(outcome, str) else None
                     if outcomes.take(outcome) and row is not None:
                         kept.append(row)
+                yield kept
     finally:  # refused early (the record limit): the blocks not started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
     outcomes.finish()
-    return stored.Batch(rows=kept)
 
 
 def _yield_to_others() -> None:

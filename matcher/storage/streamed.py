@@ -1,0 +1,83 @@
+"""Profiles' rows written while the import is still being checked, visible only at its commit.
+
+SQLite: each checked block goes into a temporary table of the import's own connection, which
+takes no lock on the database (a temporary table is that connection's alone); one short write
+transaction then moves the rows into ``therapist`` (``therapists.staged_upsert``), so other
+writers wait for that alone. PostgreSQL: by binary COPY straight into ``therapist`` inside the
+write transaction (MVCC: nothing shows before the commit); should an id turn out to be stored
+already, the copy is undone (a savepoint) and every row goes the staged way, which replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+from sqlmodel import Session
+
+from matcher.storage import therapists
+from matcher.storage.therapists import ROW, STAGED, Row
+
+_STAGE = f"INSERT INTO temp.{STAGED} ({', '.join(ROW)}) VALUES ({', '.join('?' * len(ROW))})"
+
+
+def start_staging(connection: Connection) -> None:
+    """SQLite: an empty temporary table for this connection's staged rows."""
+    drop_staged(connection)
+    columns = ", ".join(ROW)  # untyped: each value is kept as it is bound
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGED} ({columns})")
+
+
+def stage(connection: Connection, *, rows: Sequence[Row]) -> None:
+    """SQLite: ``rows`` added to the connection's staged rows, outside any write lock."""
+    if rows:
+        connection.exec_driver_sql(_STAGE, list(rows))
+
+
+def drop_staged(connection: Connection) -> None:
+    """SQLite: the connection's staged rows gone (its connection goes back to the pool)."""
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGED}")
+
+
+def write_staged(session: Session, *, revision: int, now: datetime) -> tuple[int, int]:
+    """SQLite: the staged rows written as the upsert writes them: (created, updated)."""
+    connection = session.connection()
+    staged, known = connection.exec_driver_sql(
+        f"SELECT count(*), count(therapist.id) FROM temp.{STAGED} "
+        f"LEFT JOIN therapist ON therapist.id = {STAGED}.id"
+    ).one()
+    connection.execute(therapists.staged_upsert(postgres=False, now=now), {"revision": revision})
+    return staged - known, known
+
+
+def copy_blocks(
+    session: Session, *, blocks: Iterable[Sequence[Row]], revision: int, now: datetime
+) -> tuple[int, int]:
+    """PostgreSQL: every block's rows written as they come: (created, updated).
+
+    New profiles are copied straight into the table; the first stored id met undoes the copy,
+    and then every row (the rest of the blocks taken first) is written the staged way.
+    """
+    from psycopg.errors import UniqueViolation  # the PostgreSQL driver, only here
+
+    connection = session.connection()
+    kept: list[Row] = []
+
+    def keeping() -> Iterable[Sequence[Row]]:
+        for rows in blocks:
+            kept.extend(rows)
+            yield rows
+
+    remaining = keeping()
+    try:
+        with connection.begin_nested():
+            therapists.copy_new_blocks(connection, remaining, revision=revision, now=now)
+    except UniqueViolation:
+        for _ in remaining:  # the blocks not copied yet: a refusal still raises here
+            pass
+        known = therapists.existing_ids(session, ids=[each[0] for each in kept])
+        batch = therapists.Batch(rows=kept)
+        therapists.copy_staged(connection, batch, revision=revision, now=now)
+        return len(kept) - len(known), len(known)
+    return len(kept), 0
