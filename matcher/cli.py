@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import json
 import os
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from flask import Flask
 from tqdm import tqdm
 
 from matcher import vocabulary
@@ -31,8 +29,6 @@ from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.storage import model_versions
 from matcher.storage.database import Database
-from matcher.storage.schema import is_current, schema_lock
-from matcher.storage.schema import upgrade as migrate
 
 if TYPE_CHECKING:
     from matcher.services.matching import MatchService
@@ -43,6 +39,10 @@ if TYPE_CHECKING:
 
 def upgrade(db: Database) -> None:
     """Migrate to the newest schema and make sure version 1 of the model exists."""
+    # Alembic here, not at the start: an import's checking workers start before it is loaded.
+    from matcher.storage.schema import is_current, schema_lock
+    from matcher.storage.schema import upgrade as migrate
+
     # One process at a time: two hosts starting together would both create the same tables.
     with schema_lock(db):
         if not is_current(db):  # Alembic's upgrade takes a tenth of a second with nothing to do
@@ -70,12 +70,20 @@ def refuse(refusal: Refused) -> NoReturn:
     sys.exit(1)
 
 
+def _serve_countries() -> Settings:
+    """The settings, with the jurisdictions they serve in force (as create_app does)."""
+    settings = Settings.from_env()
+    vocabulary.serve_countries(settings.countries)
+    return settings
+
+
 def _database() -> Database:
     """The configured database, as the app finds it, without building the app."""
-    settings = Settings.from_env()
+    from flask import Flask  # where the app keeps its instance folder; here, not at the start
+
+    settings = _serve_countries()
     instance = Flask("matcher", instance_path=settings.instance_path).instance_path
     Path(instance).mkdir(parents=True, exist_ok=True)
-    vocabulary.serve_countries(settings.countries)  # as create_app: jurisdictions served
     db = Database(settings.resolved_database_url(instance))
     click.get_current_context().call_on_close(db.close)
     return db
@@ -444,10 +452,8 @@ PARALLEL_FROM_BYTES = 8 * directory.CHUNK_BYTES
 )
 def profiles_import(file: Path, workers: int | None) -> None:
     """Import a JSON array or NDJSON file of profiles: all or nothing."""
-    db = _database()
-    upgrade(db)
     ndjson = file.suffix.lower() in {".ndjson", ".jsonl"}
-    settings = Settings.from_env()
+    settings = _serve_countries()  # before the workers fork: the jurisdictions they accept
     # The operator's own file: no record limit, but the report of problems is capped.
     limits = directory.ImportLimits(max_records=None, max_errors=settings.max_import_errors)
     size = file.stat().st_size
@@ -461,11 +467,15 @@ def profiles_import(file: Path, workers: int | None) -> None:
         ):
             chunks = _counted(directory.read_chunks(handle), bar)
             if ndjson and workers > 1:
-                # Written as the workers check: the write overlaps the checking.
-                blocks = import_pool.checked_blocks(chunks, workers=workers, limits=limits)
-                with contextlib.closing(blocks):
-                    imported = streamed_import.write_checked(db, blocks)
+                # The workers check while the database is opened, and each checked block is
+                # written as it comes: the start and the write overlap the checking.
+                with import_pool.Checking(chunks, workers=workers, limits=limits) as checking:
+                    db = _database()
+                    upgrade(db)
+                    imported = streamed_import.write_checked(db, checking)
             else:
+                db = _database()
+                upgrade(db)
                 records = (
                     directory.ndjson_records(chunks)
                     if ndjson

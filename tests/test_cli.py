@@ -138,6 +138,27 @@ def test_profiles_import_by_several_workers_replaces_stored_profiles(
     db.engine.dispose()
 
 
+def test_profiles_import_by_several_workers_accepts_the_configured_countries(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers start before the database is opened, with the served jurisdictions set."""
+    monkeypatch.setenv("MATCHER_COUNTRIES", "GB")
+    monkeypatch.setattr("matcher.services.directory.CHUNK_BYTES", 4096)  # many blocks
+    licensed = {"jurisdiction": "GB-ENG", "credential": "BACP"}
+    path = tmp_path / "profiles.ndjson"
+    path.write_text(
+        "\n".join(json.dumps(make_profile(id=f"t-{n}", licenses=[licensed])) for n in range(60))
+    )
+    result = run("profiles", "import", "--workers", "2", str(path))
+    assert "60 created, 0 updated" in result.output, result.output
+    monkeypatch.setenv("MATCHER_COUNTRIES", "US")
+    refused = run("profiles", "import", "--workers", "2", str(path))
+    assert refused.exit_code == 1 and "[0].licenses[0].jurisdiction" in refused.output
+
+
 def test_db_upgrade(run: Callable[..., Any]) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0
