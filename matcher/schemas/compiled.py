@@ -80,7 +80,18 @@ class CompiledLoad(Schema):
 
 def compile_field(field: fields.Field[Any], where: str = "") -> Check:
     """A check returning exactly what ``field.deserialize`` returns for a value that is given."""
-    where = where or type(field).__name__
+    check = _given(field, where or type(field).__name__)
+    if not field.allow_none:
+        return check  # every check refuses None on its own: None is of no accepted type
+
+    def nullable(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return nullable
+
+
+def _given(field: fields.Field[Any], where: str) -> Check:
+    """``compile_field`` but for null, which the check refuses whether the field allows it."""
     for option in ("data_key", "attribute"):
         if getattr(field, option) is not None:
             raise NotCompilable(f"{where}: {option} is not supported by the compiled check")
@@ -92,14 +103,7 @@ def compile_field(field: fields.Field[Any], where: str = "") -> Check:
             f"{where}: {type(field).__name__} is unknown to matcher/schemas/compiled.py; "
             "teach it there (and its property test) before using it in a compiled schema"
         )
-    check = build(field, where, _test(field.validators, where))
-    if not field.allow_none:
-        return check  # every check refuses None on its own: None is of no accepted type
-
-    def nullable(value: Any) -> Any:
-        return None if value is None else check(value)
-
-    return nullable
+    return build(field, where, _test(field.validators, where))
 
 
 def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict[str, Any]]:
@@ -117,41 +121,71 @@ def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict
         rules.append((getattr(schema, name), bool(options.get("pass_original"))))
 
     steps: list[tuple[str, Check, bool, Callable[[], Any] | None]] = []
+    given: list[tuple[str, Check, bool]] = []  # each field's check of a value not null
     for name, field in schema.load_fields.items():
         if "." in name:
             raise NotCompilable(f"{where}.{name}: dotted names are not supported")
         field_check = compile_field(field, f"{where}.{name}")
         steps.append((name, field_check, field.required, _default(field)))
+        given.append((name, _given(field, f"{where}.{name}"), field.allow_none))
     names = frozenset(name for name, *_ in steps)
-    given = tuple((name, field_check) for name, field_check, *_ in steps)
     # The rules get what load passes them (the schema's partial and unknown, many=False).
     partial = schema.partial
 
-    def check(value: Any) -> dict[str, Any]:
-        if type(value) is not dict or not value.keys() <= names:
-            raise Undecided
-        if len(value) == len(given):  # every field given: nothing to fill in or to miss
-            out = {name: field_check(value[name]) for name, field_check in given}
-        else:
-            out = {}
-            for name, field_check, required, default in steps:
-                raw = value.get(name, missing)
-                if raw is not missing:
-                    out[name] = field_check(raw)
-                elif required:
-                    raise Undecided
-                elif default is not None:
-                    out[name] = default()
-        for rule, pass_original in rules:
-            try:
-                if pass_original:
-                    rule(out, value, partial=partial, many=False, unknown=unknown)
-                else:
-                    rule(out, partial=partial, many=False, unknown=unknown)
-            except ValidationError:
-                raise Undecided from None
+    def filled(value: Any) -> dict[str, Any]:
+        """The object of a value that leaves fields out: defaults in, a required one refused."""
+        out = {}
+        for name, field_check, required, default in steps:
+            raw = value.get(name, missing)
+            if raw is not missing:
+                out[name] = field_check(raw)
+            elif required:
+                raise Undecided
+            elif default is not None:
+                out[name] = default()
         return out
 
+    # One function an object, written out here: the fields as one dict display (null decided
+    # in it) and the rules as direct calls, where loops and a call more for null took a sixth
+    # of a profile's check (27.6 -> 22.5 µs). No value is written into the source, only names.
+    bound: dict[str, Any] = {
+        "Undecided": Undecided,
+        "ValidationError": ValidationError,
+        "names": names,
+        "filled": filled,
+        "partial": partial,
+        "unknown": unknown,
+    }
+    entries = []
+    for index, (name, field_check, allow_none) in enumerate(given):
+        bound[f"field_{index}"], bound[f"name_{index}"] = field_check, name
+        if allow_none:  # null decided here rather than by one more call
+            entries.append(
+                f"name_{index}: None if (raw_{index} := value[name_{index}]) is None "
+                f"else field_{index}(raw_{index})"
+            )
+        else:
+            entries.append(f"name_{index}: field_{index}(value[name_{index}])")
+    calls = []
+    for index, (rule, pass_original) in enumerate(rules):
+        bound[f"rule_{index}"] = rule
+        original = "value, " if pass_original else ""
+        calls.append(f"rule_{index}(out, {original}partial=partial, many=False, unknown=unknown)")
+    source = [
+        "def check(value):",
+        "    if type(value) is not dict or not value.keys() <= names:",
+        "        raise Undecided",
+        f"    if len(value) == {len(given)}:  # every field given: nothing to fill in or to miss",
+        f"        out = {{{', '.join(entries)}}}",
+        "    else:",
+        "        out = filled(value)",
+    ]
+    if calls:
+        source += ["    try:", *(f"        {call}" for call in calls)]
+        source += ["    except ValidationError:", "        raise Undecided from None"]
+    source.append("    return out")
+    exec("\n".join(source), bound)
+    check: Callable[[Any], dict[str, Any]] = bound["check"]
     return check
 
 
