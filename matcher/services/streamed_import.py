@@ -53,7 +53,5 @@ def _staged_then_written(db: Database, blocks: Iterable[Sequence[Row]]) -> Impor
                 created, updated = streamed.write_staged(session, revision=revision, now=utcnow())
             held = time.perf_counter() - started
         finally:
-            connection.rollback()
-            streamed.drop_staged(connection)
-            connection.commit()
+            streamed.discard_staged(connection)
     return Imported(created, updated, held)

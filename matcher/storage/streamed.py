@@ -23,8 +23,16 @@ _STAGE = f"INSERT INTO temp.{STAGED} ({', '.join(ROW)}) VALUES ({', '.join('?' *
 
 
 def start_staging(connection: Connection) -> None:
-    """SQLite: an empty temporary table for this connection's staged rows."""
-    drop_staged(connection)
+    """SQLite: an empty temporary table, in memory, for this connection's staged rows.
+
+    Call it on a connection out of any transaction, and discard the connection after the
+    import (``discard_staged``): the pragma stays with the connection.
+    """
+    # In memory: the rows were held in a list before this (as many bytes again), and a
+    # temporary file cost a third more to fill and to read.
+    cursor = connection.connection.cursor()  # the driver's own: a pragma outside a transaction
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
     columns = ", ".join(ROW)  # untyped: each value is kept as it is bound
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGED} ({columns})")
 
@@ -35,9 +43,13 @@ def stage(connection: Connection, *, rows: Sequence[Row]) -> None:
         connection.exec_driver_sql(_STAGE, list(rows))
 
 
-def drop_staged(connection: Connection) -> None:
-    """SQLite: the connection's staged rows gone (its connection goes back to the pool)."""
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGED}")
+def discard_staged(connection: Connection) -> None:
+    """SQLite: the staged rows gone with the connection, which leaves the pool.
+
+    Dropping the table frees its pages one by one (0.2-0.9 s at 100,000 profiles); closing
+    the connection lets them all go at once.
+    """
+    connection.invalidate()
 
 
 def write_staged(session: Session, *, revision: int, now: datetime) -> tuple[int, int]:
