@@ -30,12 +30,31 @@ def write_checked(db: Database, blocks: Iterable[Sequence[Row]]) -> Imported:
     """Write the rows of ``blocks`` as they come, as one import; refused as the blocks are."""
     if db.is_sqlite:
         return _staged_then_written(db, blocks)
+    return _copied_then_stamped(db, blocks)
+
+
+def _copied_then_stamped(db: Database, blocks: Iterable[Sequence[Row]]) -> Imported:
+    """PostgreSQL: every block copied in as it comes, the directory's revision taken after.
+
+    The revision's counter is locked from its bump to the commit, so that revisions commit in
+    order: bumped first, it held every other directory writer for the whole checking (p99
+    4.6 s at 60,000). The rows go in with the revision the bump will give if no one writes
+    meanwhile; if someone does, they are stamped with the one it gave.
+    """
     started = time.perf_counter()
     with db.transaction() as session:
+        expected = counters.read(session, name=counters.DIRECTORY) + 1
+        now = utcnow()
+        copied = streamed.copy_blocks(session, blocks=blocks, revision=expected, now=now)
         revision = counters.bump(session, name=counters.DIRECTORY)
-        created, updated = streamed.copy_blocks(
-            session, blocks=blocks, revision=revision, now=utcnow()
-        )
+        if not copied.new:
+            created, updated = streamed.write_stored(
+                session, rows=copied.rows, revision=revision, now=now
+            )
+        else:
+            if revision != expected:
+                streamed.restamp(session, ids=[row[0] for row in copied.rows], revision=revision)
+            created, updated = len(copied.rows), 0
     return Imported(created, updated, time.perf_counter() - started)
 
 

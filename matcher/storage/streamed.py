@@ -4,13 +4,16 @@ SQLite: each checked block goes into a temporary table of the import's own conne
 takes no lock on the database (a temporary table is that connection's alone); one short write
 transaction then moves the rows into ``therapist`` (``therapists.staged_upsert``), so other
 writers wait for that alone. PostgreSQL: by binary COPY straight into ``therapist`` inside the
-write transaction (MVCC: nothing shows before the commit); should an id turn out to be stored
-already, the copy is undone (a savepoint) and every row goes the staged way, which replaces.
+write transaction (MVCC: nothing shows before the commit), with the revision the directory's
+counter is expected to give, stamped again if another writer took it (``restamp``); should an
+id turn out to be stored already, the copy is undone (a savepoint) and every row goes the staged
+way, which replaces (``write_stored``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -63,13 +66,21 @@ def write_staged(session: Session, *, revision: int, now: datetime) -> tuple[int
     return staged - known, known
 
 
+@dataclass(frozen=True)
+class Copied:
+    """What ``copy_blocks`` wrote: every block's rows, and whether they went in as new."""
+
+    rows: list[Row]
+    new: bool
+
+
 def copy_blocks(
     session: Session, *, blocks: Iterable[Sequence[Row]], revision: int, now: datetime
-) -> tuple[int, int]:
-    """PostgreSQL: every block's rows written as they come: (created, updated).
+) -> Copied:
+    """PostgreSQL: every block's rows copied straight into the table as they come.
 
-    New profiles are copied straight into the table; the first stored id met undoes the copy,
-    and then every row (the rest of the blocks taken first) is written the staged way.
+    The first stored id met undoes the copy (a savepoint); the rest of the blocks are taken all
+    the same, and then the rows are for ``write_stored`` to write.
     """
     from psycopg.errors import UniqueViolation  # the PostgreSQL driver, only here
 
@@ -88,8 +99,22 @@ def copy_blocks(
     except UniqueViolation:
         for _ in remaining:  # the blocks not copied yet: a refusal still raises here
             pass
-        known = therapists.existing_ids(session, ids=[each[0] for each in kept])
-        batch = therapists.Batch(rows=kept)
-        therapists.copy_staged(connection, batch, revision=revision, now=now)
-        return len(kept) - len(known), len(known)
-    return len(kept), 0
+        return Copied(rows=kept, new=False)
+    return Copied(rows=kept, new=True)
+
+
+def restamp(session: Session, *, ids: Sequence[str], revision: int) -> None:
+    """PostgreSQL: the rows of ``ids`` given directory revision ``revision``."""
+    session.connection().exec_driver_sql(
+        "UPDATE therapist SET revision = %s WHERE id = ANY(%s)", (revision, list(ids))
+    )
+
+
+def write_stored(
+    session: Session, *, rows: list[Row], revision: int, now: datetime
+) -> tuple[int, int]:
+    """PostgreSQL: rows some of whose ids are stored, written the staged way: (created, updated)."""
+    known = therapists.existing_ids(session, ids=[each[0] for each in rows])
+    batch = therapists.Batch(rows=rows)
+    therapists.copy_staged(session.connection(), batch, revision=revision, now=now)
+    return len(rows) - len(known), len(known)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from matcher.services import directory
 from matcher.services.errors import Invalid
 from matcher.services.streamed_import import write_checked
 from matcher.storage import counters
@@ -82,4 +83,32 @@ def test_a_refusal_after_rows_were_written_changes_nothing(
             assert left.scalar_one() == 0
     # and the next import goes through
     assert write_checked(db, _blocks(rows)).created == COUNT - len(before)
+    db.close()
+
+
+def test_other_directory_writers_do_not_wait_for_the_checking(
+    db_url: str, make_profile: Profile
+) -> None:
+    """A profile written between two blocks goes through at once (PostgreSQL: a 1 s lock
+    timeout; SQLite: the lock is free), and the import's rows come after it in revision."""
+    db, other = Database(db_url), Database(db_url)
+    profiles = _profiles(make_profile, accepting=True)
+    rows = stored.prepare(profiles).rows
+    written: list[int] = []
+
+    def blocks() -> Iterator[list[stored.Row]]:
+        for block in _blocks(rows, 100):
+            yield block
+            with other.transaction() as session:
+                if not other.is_sqlite:
+                    session.connection().exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+                directory.upsert_profile(session, profile=make_profile(id=f"w-{len(written)}"))
+            written.append(_revision(other))
+
+    assert write_checked(db, blocks()).created == COUNT
+    assert len(written) == COUNT // 100 and written == sorted(written)
+    stamped = _stored(db)
+    assert {stamped[profile["id"]].revision for profile in profiles} == {written[-1] + 1}
+    assert _revision(db) == written[-1] + 1
+    other.close()
     db.close()
