@@ -13,18 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from flask import Flask
 from tqdm import tqdm
 
 from matcher import vocabulary
 from matcher.config import Settings, share_metrics_through
-from matcher.services import clients, directory, import_pool, organisations, users
+from matcher.services import (
+    clients,
+    directory,
+    import_pool,
+    organisations,
+    streamed_import,
+    users,
+)
 from matcher.services.errors import Refused
 from matcher.services.keys import SCOPES, create_key, list_keys, revoke
 from matcher.storage import model_versions
 from matcher.storage.database import Database
-from matcher.storage.schema import is_current, schema_lock
-from matcher.storage.schema import upgrade as migrate
 
 if TYPE_CHECKING:
     from matcher.services.matching import MatchService
@@ -35,6 +39,10 @@ if TYPE_CHECKING:
 
 def upgrade(db: Database) -> None:
     """Migrate to the newest schema and make sure version 1 of the model exists."""
+    # Alembic here, not at the start: an import's checking workers start before it is loaded.
+    from matcher.storage.schema import is_current, schema_lock
+    from matcher.storage.schema import upgrade as migrate
+
     # One process at a time: two hosts starting together would both create the same tables.
     with schema_lock(db):
         if not is_current(db):  # Alembic's upgrade takes a tenth of a second with nothing to do
@@ -62,12 +70,20 @@ def refuse(refusal: Refused) -> NoReturn:
     sys.exit(1)
 
 
+def _serve_countries() -> Settings:
+    """The settings, with the jurisdictions they serve in force (as create_app does)."""
+    settings = Settings.from_env()
+    vocabulary.serve_countries(settings.countries)
+    return settings
+
+
 def _database() -> Database:
     """The configured database, as the app finds it, without building the app."""
-    settings = Settings.from_env()
+    from flask import Flask  # where the app keeps its instance folder; here, not at the start
+
+    settings = _serve_countries()
     instance = Flask("matcher", instance_path=settings.instance_path).instance_path
     Path(instance).mkdir(parents=True, exist_ok=True)
-    vocabulary.serve_countries(settings.countries)  # as create_app: jurisdictions served
     db = Database(settings.resolved_database_url(instance))
     click.get_current_context().call_on_close(db.close)
     return db
@@ -436,15 +452,14 @@ PARALLEL_FROM_BYTES = 8 * directory.CHUNK_BYTES
 )
 def profiles_import(file: Path, workers: int | None) -> None:
     """Import a JSON array or NDJSON file of profiles: all or nothing."""
-    db = _database()
-    upgrade(db)
     ndjson = file.suffix.lower() in {".ndjson", ".jsonl"}
-    settings = Settings.from_env()
+    settings = _serve_countries()  # before the workers fork: the jurisdictions they accept
     # The operator's own file: no record limit, but the report of problems is capped.
     limits = directory.ImportLimits(max_records=None, max_errors=settings.max_import_errors)
     size = file.stat().st_size
     if workers is None:
         workers = import_pool.usable_cores() if size >= PARALLEL_FROM_BYTES else 1
+    imported: streamed_import.Imported | None = None
     try:
         with (
             file.open("rb") as handle,
@@ -452,8 +467,15 @@ def profiles_import(file: Path, workers: int | None) -> None:
         ):
             chunks = _counted(directory.read_chunks(handle), bar)
             if ndjson and workers > 1:
-                batch = import_pool.validate_ndjson(chunks, workers=workers, limits=limits)
+                # The workers check while the database is opened, and each checked block is
+                # written as it comes: the start and the write overlap the checking.
+                with import_pool.Checking(chunks, workers=workers, limits=limits) as checking:
+                    db = _database()
+                    upgrade(db)
+                    imported = streamed_import.write_checked(db, checking)
             else:
+                db = _database()
+                upgrade(db)
                 records = (
                     directory.ndjson_records(chunks)
                     if ndjson
@@ -462,12 +484,16 @@ def profiles_import(file: Path, workers: int | None) -> None:
                 batch = directory.validate_import(records, limits=limits)
     except Refused as refusal:
         refuse(refusal)
-    started = time.perf_counter()
-    with db.transaction() as session:
-        created, updated = directory.import_profiles(session, profiles=batch)
-    held = time.perf_counter() - started
-    click.echo(f"Wrote them in {held:.2f} s (the write transaction).")
-    click.echo(f"Imported {len(batch.rows)} profiles: {created} created, {updated} updated.")
+    if imported is None:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            created, updated = directory.import_profiles(session, profiles=batch)
+        imported = streamed_import.Imported(created, updated, time.perf_counter() - started)
+    click.echo(f"Wrote them in {imported.held:.2f} s (the write transaction).")
+    click.echo(
+        f"Imported {imported.created + imported.updated} profiles: "
+        f"{imported.created} created, {imported.updated} updated."
+    )
 
 
 @main.group("history")

@@ -114,6 +114,51 @@ def test_profiles_import_by_several_workers_refuses_and_writes_as_one(
     db.engine.dispose()
 
 
+def test_profiles_import_by_several_workers_replaces_stored_profiles(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Written as it is checked: stored ids met on the way (PostgreSQL's copy undone) are
+    replaced, and the report counts them as the serial path does."""
+    monkeypatch.setattr("matcher.services.directory.CHUNK_BYTES", 4096)  # many blocks
+    path = tmp_path / "profiles.ndjson"
+    path.write_text("\n".join(json.dumps(make_profile(id=f"t-{n}")) for n in range(150)))
+    assert "150 created, 0 updated" in run("profiles", "import", str(path)).output
+    renamed = [make_profile(id=f"t-{n}", name=f"Renamed {n}") for n in range(200)]
+    path.write_text("\n".join(json.dumps(r) for r in renamed))
+    result = run("profiles", "import", "--workers", "2", str(path))
+    assert "Imported 200 profiles: 50 created, 150 updated." in result.output, result.output
+    db = Database(db_url)
+    with db.session() as session:
+        found, total = stored.page(session, where=stored.TherapistFilter(), page=1, page_size=300)
+    assert total == 200 and {t.name for t in found} == {f"Renamed {n}" for n in range(200)}
+    db.engine.dispose()
+
+
+def test_profiles_import_by_several_workers_accepts_the_configured_countries(
+    run: Callable[..., Any],
+    tmp_path: Path,
+    make_profile: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers start before the database is opened, with the served jurisdictions set."""
+    monkeypatch.setenv("MATCHER_COUNTRIES", "GB")
+    monkeypatch.setattr("matcher.services.directory.CHUNK_BYTES", 4096)  # many blocks
+    licensed = {"jurisdiction": "GB-ENG", "credential": "BACP"}
+    path = tmp_path / "profiles.ndjson"
+    path.write_text(
+        "\n".join(json.dumps(make_profile(id=f"t-{n}", licenses=[licensed])) for n in range(60))
+    )
+    result = run("profiles", "import", "--workers", "2", str(path))
+    assert "60 created, 0 updated" in result.output, result.output
+    monkeypatch.setenv("MATCHER_COUNTRIES", "US")
+    refused = run("profiles", "import", "--workers", "2", str(path))
+    assert refused.exit_code == 1 and "[0].licenses[0].jurisdiction" in refused.output
+
+
 def test_db_upgrade(run: Callable[..., Any]) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0

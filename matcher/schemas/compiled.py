@@ -80,7 +80,18 @@ class CompiledLoad(Schema):
 
 def compile_field(field: fields.Field[Any], where: str = "") -> Check:
     """A check returning exactly what ``field.deserialize`` returns for a value that is given."""
-    where = where or type(field).__name__
+    check = _given(field, where or type(field).__name__)
+    if not field.allow_none:
+        return check  # every check refuses None on its own: None is of no accepted type
+
+    def nullable(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return nullable
+
+
+def _given(field: fields.Field[Any], where: str) -> Check:
+    """``compile_field`` but for null, which the check refuses whether the field allows it."""
     for option in ("data_key", "attribute"):
         if getattr(field, option) is not None:
             raise NotCompilable(f"{where}: {option} is not supported by the compiled check")
@@ -92,14 +103,7 @@ def compile_field(field: fields.Field[Any], where: str = "") -> Check:
             f"{where}: {type(field).__name__} is unknown to matcher/schemas/compiled.py; "
             "teach it there (and its property test) before using it in a compiled schema"
         )
-    check = build(field, where, _test(field.validators, where))
-    if not field.allow_none:
-        return check  # every check refuses None on its own: None is of no accepted type
-
-    def nullable(value: Any) -> Any:
-        return None if value is None else check(value)
-
-    return nullable
+    return build(field, where, _test(field.validators, where))
 
 
 def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict[str, Any]]:
@@ -123,35 +127,76 @@ def _object(schema: Schema, *, unknown: str, where: str) -> Callable[[Any], dict
         field_check = compile_field(field, f"{where}.{name}")
         steps.append((name, field_check, field.required, _default(field)))
     names = frozenset(name for name, *_ in steps)
-    given = tuple((name, field_check) for name, field_check, *_ in steps)
     # The rules get what load passes them (the schema's partial and unknown, many=False).
     partial = schema.partial
 
-    def check(value: Any) -> dict[str, Any]:
-        if type(value) is not dict or not value.keys() <= names:
-            raise Undecided
-        if len(value) == len(given):  # every field given: nothing to fill in or to miss
-            out = {name: field_check(value[name]) for name, field_check in given}
-        else:
-            out = {}
-            for name, field_check, required, default in steps:
-                raw = value.get(name, missing)
-                if raw is not missing:
-                    out[name] = field_check(raw)
-                elif required:
-                    raise Undecided
-                elif default is not None:
-                    out[name] = default()
-        for rule, pass_original in rules:
-            try:
-                if pass_original:
-                    rule(out, value, partial=partial, many=False, unknown=unknown)
-                else:
-                    rule(out, partial=partial, many=False, unknown=unknown)
-            except ValidationError:
-                raise Undecided from None
+    def filled(value: Any) -> dict[str, Any]:
+        """The object of a value that leaves fields out: defaults in, a required one refused."""
+        out = {}
+        for name, field_check, required, default in steps:
+            raw = value.get(name, missing)
+            if raw is not missing:
+                out[name] = field_check(raw)
+            elif required:
+                raise Undecided
+            elif default is not None:
+                out[name] = default()
         return out
 
+    # One function an object, written out here: each field of a kind that returns the value
+    # itself checked by its condition in place, the others by their check, null decided in
+    # place, the rules called directly. Calls, loops and a dict comprehension took a sixth of
+    # a profile's check (25.6 -> 21.3 µs at best, both in one process taking turns). No value
+    # is written into the source, only names.
+    bound: dict[str, Any] = {
+        "Undecided": Undecided,
+        "ValidationError": ValidationError,
+        "names": names,
+        "filled": filled,
+        "partial": partial,
+        "unknown": unknown,
+    }
+    lines = [
+        "def check(value):",
+        "    if type(value) is not dict or not value.keys() <= names:",
+        "        raise Undecided",
+        f"    if len(value) != {len(steps)}:  # fields left out: defaults to fill in, or missing",
+        "        out = filled(value)",
+        "    else:",
+    ]
+    entries = []
+    for index, (name, field) in enumerate(schema.load_fields.items()):
+        v, key = f"v_{index}", f"name_{index}"
+        bound[key] = name
+        entries.append(f"{key}: {v}")
+        lines.append(f"        {v} = value[{key}]")
+        accepted = _accepts(field, f"{where}.{name}", v, f"f_{index}")
+        if accepted is None:
+            bound[f"field_{index}"] = _given(field, f"{where}.{name}")
+            check_it = f"{v} = field_{index}({v})"
+        else:
+            condition, used = accepted
+            bound.update(used)
+            check_it = f"if not ({condition}): raise Undecided"
+        if field.allow_none:
+            lines.append(f"        if {v} is not None:")
+            lines.append(f"            {check_it}")
+        else:
+            lines.append(f"        {check_it}")
+    lines.append(f"        out = {{{', '.join(entries)}}}")
+    for index, (rule, pass_original) in enumerate(rules):
+        bound[f"rule_{index}"] = rule
+        original = "value, " if pass_original else ""
+        if not index:
+            lines.append("    try:")
+        lines.append(
+            f"        rule_{index}(out, {original}partial=partial, many=False, unknown=unknown)"
+        )
+    if rules:
+        lines += ["    except ValidationError:", "        raise Undecided from None"]
+    lines.append("    return out")
+    exec("\n".join(lines), bound)
+    check: Callable[[Any], dict[str, Any]] = bound["check"]
     return check
 
 
@@ -178,58 +223,78 @@ def _choices(field: Code) -> Any:
     return frozenset(choices) if isinstance(choices, tuple) else choices
 
 
-def _string(field: fields.String, where: str, test: Test | None) -> Check:
-    def check(value: Any) -> str:
-        # bytes (which marshmallow decodes) and str subclasses included: load decides
-        if type(value) is not str or (test is not None and not test(value)):
-            raise Undecided
-        return value
-
-    return check
+# The kinds that return the value itself when they accept it: each is one condition over a
+# variable, written into the object's function (``_object``) and into the field's own check
+# alike, so the property tests of each field test the code the objects run.
+Condition = tuple[str, dict[str, Any]]
 
 
-def _text(field: Text, where: str, test: Test | None) -> Check:
-    def check(value: Any) -> str:
-        if type(value) is not str or "\x00" in value or not unicode_text(value):
-            raise Undecided
-        if test is not None and not test(value):
-            raise Undecided
-        return value
-
-    return check
+def _string_accepts(field: fields.String, v: str, prefix: str) -> Condition:
+    # bytes (which marshmallow decodes) and str subclasses included: load decides
+    return f"type({v}) is str", {}
 
 
-def _code(field: Code, where: str, test: Test | None) -> Check:
-    known = _choices(field)
-    if callable(known):
-
-        def check_now(value: Any) -> str:
-            if type(value) is not str or value not in known():
-                raise Undecided
-            if test is not None and not test(value):
-                raise Undecided
-            return value
-
-        return check_now
-
-    def check(value: Any) -> str:
-        if type(value) is not str or value not in known or (test is not None and not test(value)):
-            raise Undecided
-        return value
-
-    return check
+def _text_accepts(field: Text, v: str, prefix: str) -> Condition:
+    nul, stored = f"{prefix}_nul", f"{prefix}_unicode"
+    condition = f"type({v}) is str and {nul} not in {v} and ({v}.isascii() or {stored}({v}))"
+    return condition, {nul: "\x00", stored: unicode_text}
 
 
-def _clock(field: Clock, where: str, test: Test | None) -> Check:
-    fullmatch = field.pattern.fullmatch
+def _code_accepts(field: Code, v: str, prefix: str) -> Condition:
+    known, name = _choices(field), f"{prefix}_known"
+    # jurisdictions follow the served countries: asked at each check
+    codes = f"{name}()" if callable(known) else name
+    return f"type({v}) is str and {v} in {codes}", {name: known}
 
-    def check(value: Any) -> str:
-        if type(value) is not str or fullmatch(value) is None:
-            raise Undecided
-        if test is not None and not test(value):
-            raise Undecided
-        return value
 
+def _clock_accepts(field: Clock, v: str, prefix: str) -> Condition:
+    name = f"{prefix}_clock"
+    return f"type({v}) is str and {name}({v}) is not None", {name: field.pattern.fullmatch}
+
+
+def _boolean_accepts(field: StrictBoolean, v: str, prefix: str) -> Condition:
+    return f"({v} is True or {v} is False)", {}
+
+
+def _integer_accepts(field: StrictInteger, v: str, prefix: str) -> Condition:
+    # bool, 2.5, "2" and int subclasses: load decides
+    return f"type({v}) is int", {}
+
+
+_ACCEPTS: Mapping[type, Callable[[Any, str, str], Condition]] = {
+    fields.String: _string_accepts,
+    OpaqueCode: _string_accepts,  # its pattern is a validator
+    Text: _text_accepts,
+    Code: _code_accepts,
+    Clock: _clock_accepts,
+    StrictBoolean: _boolean_accepts,
+    StrictInteger: _integer_accepts,
+}
+
+
+def _accepts(field: fields.Field[Any], where: str, v: str, prefix: str) -> Condition | None:
+    """The condition on variable ``v`` under which the field returns it as it is, its
+    validators included (None: the field's kind is not one of those)."""
+    kind = _ACCEPTS.get(type(field))
+    if kind is None:
+        return None
+    condition, names = kind(field, v, prefix)
+    if field.validators:
+        rules, bound = _rules_condition(field.validators, where, subject=v, prefix=prefix)
+        condition, names = f"{condition} and {rules}", names | bound
+    return condition, names
+
+
+def _accepting(field: fields.Field[Any], where: str, test: Test | None) -> Check:
+    """The check of a field of one of the ``_ACCEPTS`` kinds, from its condition."""
+    accepted = _accepts(field, where, "value", "")
+    if accepted is None:
+        raise NotCompilable(f"{where}: {type(field).__name__} has no condition")
+    condition, names = accepted
+    source = ["def check(value):", f"    if not ({condition}):", "        raise Undecided"]
+    namespace = names | {"Undecided": Undecided}
+    exec("\n".join([*source, "    return value"]), namespace)
+    check: Check = namespace["check"]
     return check
 
 
@@ -239,27 +304,6 @@ def _time_zone(field: TimeZone, where: str, test: Test | None) -> Check:
         if zone is None or (test is not None and not test(zone)):
             raise Undecided
         return zone
-
-    return check
-
-
-def _boolean(field: StrictBoolean, where: str, test: Test | None) -> Check:
-    def check(value: Any) -> bool:
-        if value is not True and value is not False:
-            raise Undecided
-        if test is not None and not test(value):
-            raise Undecided
-        return value
-
-    return check
-
-
-def _integer(field: StrictInteger, where: str, test: Test | None) -> Check:
-    def check(value: Any) -> int:
-        # bool, 2.5, "2" and int subclasses: load decides
-        if type(value) is not int or (test is not None and not test(value)):
-            raise Undecided
-        return value
 
     return check
 
@@ -343,14 +387,8 @@ def _nested(field: fields.Nested, where: str, test: Test | None) -> Check:
 
 
 _BUILDERS: Mapping[type, Callable[[Any, str, Test | None], Check]] = {
-    fields.String: _string,
-    OpaqueCode: _string,  # its pattern is a validator
-    Text: _text,
-    Code: _code,
-    Clock: _clock,
+    **dict.fromkeys(_ACCEPTS, _accepting),
     TimeZone: _time_zone,
-    StrictBoolean: _boolean,
-    StrictInteger: _integer,
     Number: _number,
     fields.List: _list,
     CodeList: _code_list,
@@ -366,31 +404,40 @@ def _test(rules: list[Any], where: str) -> Test | None:
     """A predicate true exactly when every rule lets the value through (None: no rules)."""
     if not rules:
         return None
-    conditions: list[str] = []
-    names: dict[str, Any] = {}
-    for index, rule in enumerate(rules):
-        condition, bound = _condition(rule, f"_{index}", where)
-        conditions.append(f"({condition})")
-        names.update(bound)
+    condition, names = _rules_condition(rules, where, subject="value", prefix="")
     # One expression over names bound here (no value is written into it), compiled once: a
     # call per field rather than one per rule, which cost about a quarter of the check.
-    test: Test = eval(f"lambda value: {' and '.join(conditions)}", names)
+    test: Test = eval(f"lambda value: {condition}", names)
     return test
 
 
-def _condition(rule: Any, name: str, where: str) -> tuple[str, dict[str, Any]]:
-    """The condition ``rule`` sets on ``value``, and the names it uses."""
+def _rules_condition(
+    rules: list[Any], where: str, *, subject: str, prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """The condition every rule sets on ``subject`` (a variable's name), and the names it uses
+    (each starting with ``prefix``)."""
+    conditions: list[str] = []
+    names: dict[str, Any] = {}
+    for index, rule in enumerate(rules):
+        condition, bound = _condition(rule, f"{prefix}_{index}", where, subject)
+        conditions.append(f"({condition})")
+        names.update(bound)
+    return " and ".join(conditions), names
+
+
+def _condition(rule: Any, name: str, where: str, value: str) -> tuple[str, dict[str, Any]]:
+    """The condition ``rule`` sets on the variable named ``value``, and the names it uses."""
     if type(rule) is validate.Length:
         if rule.equal is not None:
-            return f"len(value) == {name}", {name: rule.equal}
-        return _between("len(value)", rule.min, rule.max, name, inclusive=(True, True))
+            return f"len({value}) == {name}", {name: rule.equal}
+        return _between(f"len({value})", rule.min, rule.max, name, inclusive=(True, True))
     if type(rule) is validate.Range:
         inclusive = (rule.min_inclusive, rule.max_inclusive)
-        return _between("value", rule.min, rule.max, name, inclusive=inclusive)
+        return _between(value, rule.min, rule.max, name, inclusive=inclusive)
     if type(rule) is Pattern:
-        return f"{name}(value) is not None", {name: rule.regex.fullmatch}
+        return f"{name}({value}) is not None", {name: rule.regex.fullmatch}
     if rule is distinct:
-        return "len(set(value)) == len(value)", {}
+        return f"len(set({value})) == len({value})", {}
     raise NotCompilable(f"{where}: validator {rule!r} is unknown to matcher/schemas/compiled.py")
 
 

@@ -87,18 +87,22 @@ def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Any]:
 
 def block_records(block: bytes, line: int) -> Iterator[Any]:
     """The records of whole NDJSON lines, the first of them line number ``line``."""
-    last = 0
+    last, loads = 0, orjson.loads
     for found in _LINE.finditer(block):
-        line += block.count(b"\n", last, found.start())
-        last = found.start()
-        yield _record(found.group(), line)
+        raw = found.group()
+        try:  # orjson reads a line several times faster, and reads it as json does ...
+            record = loads(raw)
+        except orjson.JSONDecodeError:  # ... except what it refuses (NaN, a lone surrogate,
+            # huge numbers): json decides. Lines are counted only up to such a line, whose
+            # message may need its number.
+            line += block.count(b"\n", last, found.start())
+            last = found.start()
+            record = _record(raw, line)
+        yield record
 
 
 def _record(raw: bytes, line: int) -> Any:
-    try:  # orjson reads a line several times faster, and reads it as json does ...
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass  # ... except what it refuses (NaN, a lone surrogate, huge numbers): json decides
+    """A line orjson refused, read by json: its record, or why it is Unreadable."""
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

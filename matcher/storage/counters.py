@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -30,6 +30,12 @@ def bump(session: Session, *, name: str) -> int:
     )
     value = session.execute(statement).scalar_one()
     return int(value)
+
+
+def read(session: Session, *, name: str) -> int:
+    """Counter ``name`` as the caller's transaction sees it, without taking its lock."""
+    statement = select(col(Counter.value)).where(col(Counter.name) == name)
+    return int(session.execute(statement).scalar_one())
 
 
 def read_all(engine: Engine) -> dict[str, int]:

@@ -70,6 +70,16 @@ class Database:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
+    @contextmanager
+    def transaction_on(self, connection: Connection) -> Iterator[Session]:
+        """``transaction`` on a connection of the caller's (which sees its temporary tables)."""
+        connection.execution_options(**{_WRITE: True})  # in place: SQLite's BEGIN IMMEDIATE
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+        finally:
+            connection.execution_options(**{_WRITE: False})
+
     def dispose(self) -> None:
         """Forget pooled connections without closing them (in a forked child)."""
         self.engine.dispose(close=False)

@@ -208,3 +208,17 @@ def test_a_profile_stored_meanwhile_is_replaced_not_refused(
     assert _write(db, profiles, one_by_one=False) == (COUNT, 0)  # what it saw
     _check_written(db, profiles, before)
     db.close()
+
+
+def test_the_tags_column_names_every_code_once_between_bars() -> None:
+    profile = {
+        "licenses": [{"jurisdiction": "US-CA"}, {"jurisdiction": "US-NY"}],
+        "languages": ["en", "es"],
+        "modalities": ["cbt"],
+        "concerns": [],
+        "formats": ["video"],
+    }
+    assert therapists.tag_text(profile) == (
+        "|jurisdiction:US-CA|jurisdiction:US-NY|language:en|language:es|modality:cbt|format:video|"
+    )
+    assert therapists.tag_text({"licenses": [], "languages": []}) == "|"
