@@ -150,7 +150,8 @@ def evaluate(
     when = instant(now)
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
-    values = feature_matrix(index, q, screening.rows, when, screening.known)
+    arrays, rows = screening.located(index)
+    values = feature_matrix(arrays, q, rows, when, screening.known)
     return Evaluation(index, q, when, weights, screening, values, scores(values, weights))
 
 
@@ -185,7 +186,7 @@ def shortlist(
     """The screened intake scored for its contenders only (``contenders``): its top ``limit``
     is the top ``limit`` of every eligible therapist, but it counts fewer of them."""
     positions, values = contenders(index, q, screening, weights, when, limit)
-    narrowed = replace(screening, rows=screening.rows[positions], known={})
+    narrowed = replace(screening.narrowed(positions), known={})
     return Evaluation(index, q, when, weights, narrowed, values, scores(values, weights))
 
 
@@ -210,7 +211,8 @@ def contenders(
     bound still reaches the ``limit``-th best lower bound. Nobody dropped can reach the top,
     ties included, so the ranking is exactly the one every eligible therapist scored gives.
     """
-    rows, known = screening.rows, screening.known
+    arrays, rows = screening.located(index)
+    known = screening.known
     w = weights.vector()
     columns: list[Floats | float] = [0.0] * len(REGISTRY)
     pending: list[int] = []
@@ -218,7 +220,7 @@ def contenders(
         if feature.costly and feature.name not in known and feature.gave(q):
             pending.append(k)
         else:
-            columns[k] = feature_column(index, q, rows, when, feature, known)
+            columns[k] = feature_column(arrays, q, rows, when, feature, known)
     pending.sort(key=lambda k: -w[k])
     positions: Rows = np.arange(len(rows))
     if pending and 0 < limit < len(rows):
@@ -234,12 +236,12 @@ def contenders(
                 if len(alive) < len(positions):
                     positions, lower = positions[alive], lower[alive]
                     columns = [c if isinstance(c, float) else c[alive] for c in columns]
-            columns[k] = REGISTRY[k].compute(index, q, rows[positions], when)
+            columns[k] = REGISTRY[k].compute(arrays, q, rows[positions], when)
             lower += w[k] * columns[k]
             remaining -= w[k]
     else:
         for k in pending:
-            columns[k] = REGISTRY[k].compute(index, q, rows, when)
+            columns[k] = REGISTRY[k].compute(arrays, q, rows, when)
     values = np.empty((len(positions), len(REGISTRY)), order="F")
     for k, column in enumerate(columns):
         values[:, k] = column

@@ -15,12 +15,12 @@ from matcher.core.scoring.columns import Bools, Column, Floats, Rows
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays, TherapistIndex
 
 # The feature's value, in [0, 1], for each of ``rows``.
-Compute = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Floats]
+Compute = Callable[["TherapistArrays", ClientQuery, Rows, datetime], Floats]
 # Whether each of ``rows`` passes the feature's hard filter.
-Test = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Bools]
+Test = Callable[["TherapistArrays", ClientQuery, Rows, datetime], Bools]
 
 
 class Kind(IntEnum):
@@ -109,7 +109,7 @@ class Positive:
 
     compute: Compute
 
-    def __call__(self, index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+    def __call__(self, index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
         """Whether each of ``rows`` has a non-zero value."""
         return np.asarray(self.compute(index, q, rows, now) > 0, np.bool_)
 

@@ -32,7 +32,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import ordinal
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 FORMATS = CodeSet("formats", "formats", Table("formats", tuple(vocab.FORMATS)))
 LATITUDE = Number("lat", "location.lat", scale=math.pi / 180)  # radians, NaN without a location
@@ -44,17 +44,17 @@ DISTANCE_PENALTY = 0.5
 NO_LOCATION_WARNING = "formats 'in_person' given without a location: distance not checked"
 
 
-def distance_km(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+def distance_km(index: TherapistArrays, q: ClientQuery, rows: Rows) -> Floats:
     """Great-circle (haversine) distance to the client, NaN where either location is unknown."""
     if q.location is None:
         return np.full(len(rows), np.nan)
     lat0, lon0 = math.radians(q.location[0]), math.radians(q.location[1])
-    lat, lon = index.column("lat").take(rows), index.column("lon").take(rows)
+    lat, lon = index.gather(index.column("lat"), rows), index.gather(index.column("lon"), rows)
     a = np.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))), np.float64)
 
 
-def in_person_fit(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+def in_person_fit(index: TherapistArrays, q: ClientQuery, rows: Rows) -> Floats:
     """1 - 0.5 * distance / radius within the radius, 0 beyond it or if not offered."""
     offered = index.has("formats", "in_person", rows)
     if q.location is None:
@@ -76,7 +76,7 @@ def in_person_fit(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
     return out
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * q_i: video or phone offered gives 1, in person decays with distance."""
     hits = (
         in_person_fit(index, q, rows)
