@@ -106,9 +106,14 @@ def warnings(q: ClientQuery) -> list[str]:
 
 def _fixed(
     index: TherapistIndex, q: ClientQuery
-) -> tuple[TherapistArrays, Rows, Partition | None, dict[str, int]]:
-    """The arrays to screen on, the rows there passing the fixed filters, the partition (if
-    the arrays are one), and how many each fixed filter removed."""
+) -> tuple[TherapistArrays, Rows, Partition | None, Bools | None, dict[str, int]]:
+    """Where to screen: the arrays (the jurisdiction's partition, or the index), the open rows
+    there, the partition (if the arrays are one), which of those rows pass the other fixed
+    filters (None: all), and how many each fixed filter removed.
+
+    The age and exclusion filters are masks over every open row rather than a narrower row
+    list: the relaxable filters then read a partition's columns whole, without a gather.
+    """
     counts: dict[str, int] = {}
     # Jurisdiction first (it removes the most), straight from the index's per-jurisdiction rows.
     licensed = len(index.licensed_in(q.jurisdiction))
@@ -118,42 +123,47 @@ def _fixed(
     arrays: TherapistArrays = index if part is None else part
     rows = index.open_in(q.jurisdiction) if part is None else part.everyone
     counts["capacity"] = licensed - len(rows)
+    keep: Bools | None = None
     if q.age_group is not None:
         keep = arrays.has("populations", q.age_group, rows)
-        counts["age_group"], rows = len(rows) - int(keep.sum()), rows[keep]
+        counts["age_group"] = len(rows) - int(np.count_nonzero(keep))
     if q.exclude:
         unwanted = [index.rows[k] for k in q.exclude if k in index.rows]
-        keep = ~np.isin(rows if part is None else part.rows.take(rows), unwanted)
-        counts["excluded"], rows = len(rows) - int(keep.sum()), rows[keep]
-    return arrays, rows, part, counts
+        wanted = ~np.isin(rows if part is None else part.rows, unwanted)
+        before = len(rows) if keep is None else int(np.count_nonzero(keep))
+        keep = wanted if keep is None else keep & wanted
+        counts["excluded"] = before - int(np.count_nonzero(keep))
+    return arrays, rows, part, keep, counts
 
 
 def screen(index: TherapistIndex, q: ClientQuery, now: datetime, *, limit: int = 0) -> Screening:
     """Apply every hard filter; suggest relaxations when fewer than ``limit`` remain."""
-    arrays, rows, part, counts = _fixed(index, q)
+    arrays, rows, part, fixed, counts = _fixed(index, q)
     active = active_relaxable(q)
-    passes = np.ones((len(active), len(rows)), dtype=np.bool_)
+    passes = np.empty((len(active), len(rows)), dtype=np.bool_)
     computed: dict[str, Floats] = {}
     for i, (name, test) in enumerate(active):
         if isinstance(test, Positive):  # the filter is the feature's value: keep it for scoring
             computed[name] = test.compute(arrays, q, rows, now)
-            passes[i] = computed[name] > 0
+            np.greater(computed[name], 0, out=passes[i])
         else:
             passes[i] = test(arrays, q, rows, now)
-    alive = np.ones(len(rows), dtype=np.bool_)
+    alive = np.ones(len(rows), dtype=np.bool_) if fixed is None else fixed.copy()
+    left = int(np.count_nonzero(alive))
     for i, (name, _) in enumerate(active):
-        counts[name] = int((alive & ~passes[i]).sum())
         alive &= passes[i]
-    eligible = rows[alive]
-    within = None
-    if part is not None:
-        within = Within(part, part.rows.take(eligible), eligible)
-        eligible = within.rows
-    known = {name: values[alive] for name, values in computed.items()}
+        still = int(np.count_nonzero(alive))
+        counts[name], left = left - still, still
+    positions = np.flatnonzero(alive)
+    eligible = rows.take(positions) if part is None else part.rows.take(positions)
+    within = None if part is None else Within(part, eligible, positions)
+    known = {name: values.take(positions) for name, values in computed.items()}
     relaxations: list[dict[str, int | str]] = []
     if len(eligible) < limit:
         # A therapist failing exactly one filter comes back when that filter is dropped.
         only_failure = (~passes).sum(axis=0) == 1
+        if fixed is not None:
+            only_failure &= fixed
         adds = [
             (name, int((~passes[i] & only_failure).sum())) for i, (name, _) in enumerate(active)
         ]
