@@ -47,16 +47,22 @@ def overlap_minutes(index: TherapistArrays, q: ClientQuery, rows: Rows, now: dat
     zone_of = index.gather(index.column("timezone"), rows)
     names = index.table("timezone").codes
     client = offset_slots(q.timezone, now)
-    # The client's week rotated into each therapist zone present, as one row per zone.
-    shifted = np.zeros((len(names), MASK_WORDS), dtype=np.uint64)
-    for zone in np.flatnonzero(np.bincount(zone_of, minlength=len(names))).tolist():
-        shifted[zone] = mask_words(rotate(q.availability, offset_slots(names[zone], now) - client))
+    present = np.flatnonzero(np.bincount(zone_of, minlength=len(names))).tolist()
     windows = index.column("availability")
     common = np.zeros(len(rows), dtype=np.int64)
+    if len(present) == 1:  # one zone (a jurisdiction's usual case): the client's week once
+        week = mask_words(rotate(q.availability, offset_slots(names[present[0]], now) - client))
+        for word, bits in enumerate(week.tolist()):
+            if bits:  # words the client never uses add 0
+                common += np.bitwise_count(index.gather(windows[:, word], rows) & np.uint64(bits))
+        return np.asarray(SLOT_MINUTES * common, np.float64)
+    # The client's week rotated into each therapist zone present, as one row per zone.
+    shifted = np.zeros((len(names), MASK_WORDS), dtype=np.uint64)
+    for zone in present:
+        shifted[zone] = mask_words(rotate(q.availability, offset_slots(names[zone], now) - client))
     for word in np.flatnonzero(shifted.any(axis=0)).tolist():  # words the client never uses: 0
-        common += np.bitwise_count(
-            index.gather(windows[:, word], rows) & shifted[:, word].take(zone_of)
-        )
+        their = index.gather(windows[:, word], rows)
+        common += np.bitwise_count(their & shifted[:, word].take(zone_of))
     return np.asarray(SLOT_MINUTES * common, np.float64)
 
 
