@@ -125,17 +125,20 @@ def rank_discount(i: int) -> float:
 
 
 def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
-    """max_i d_i * hit_i over the client's ordered choices."""
-    out = np.zeros(size)
+    """max_i d_i * hit_i over the client's ordered choices (every hit is >= 0)."""
+    out: Floats | None = None
     for i, hit in enumerate(hits):
-        out = np.maximum(out, rank_discount(i) * hit)
-    return out
+        scaled = np.multiply(rank_discount(i), hit, dtype=np.float64)
+        out = scaled if out is None else np.maximum(out, scaled, out=out)
+    return np.zeros(size) if out is None else out
 
 
 def first_hit(hits: Sequence[Bools], size: int) -> Floats:
     """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall)."""
-    out = np.zeros(size)
-    for i in reversed(range(len(hits))):
+    if not hits:
+        return np.zeros(size)
+    out = np.where(hits[-1], rank_discount(len(hits) - 1), 0.0)
+    for i in reversed(range(len(hits) - 1)):
         out = np.where(hits[i], rank_discount(i), out)
     return out
 
