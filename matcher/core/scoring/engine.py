@@ -191,7 +191,7 @@ def shortlist(
     """The screened intake scored for its contenders only (``contenders``): its top ``limit``
     is the top ``limit`` of every eligible therapist, but it counts fewer of them."""
     positions, values, zero = _contenders(index, q, screening, weights, when, limit)
-    narrowed = replace(screening.narrowed(positions), known={})
+    narrowed = screening.narrowed(positions, known=False)
     score = scores(values, weights, zero=zero)
     return Evaluation(index, q, when, weights, narrowed, values, score)
 
@@ -259,7 +259,8 @@ def _contenders(
         remaining = float(sum(w[k] for k in pending))
         for k in pending:
             if len(positions) > limit:
-                kth = -np.partition(-lower, limit - 1)[limit - 1]
+                cut = len(lower) - limit  # the limit-th best lower bound
+                kth = np.partition(lower, cut)[cut]
                 alive = np.flatnonzero(lower + (remaining + _SLACK) >= kth - _SLACK)
                 if len(alive) < len(positions):
                     positions, lower, narrowed = positions.take(alive), lower.take(alive), True

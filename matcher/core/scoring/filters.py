@@ -63,14 +63,15 @@ class Screening:
         positions = within.partition.positions(self.rows)
         return (index, self.rows) if positions is None else (within.partition, positions)
 
-    def narrowed(self, keep: Bools | Rows) -> Screening:
-        """The screening of the eligible rows ``keep`` marks (or the positions it lists) only."""
+    def narrowed(self, keep: Bools | Rows, *, known: bool = True) -> Screening:
+        """The screening of the eligible rows ``keep`` marks (or the positions it lists) only;
+        without the values the filters computed unless ``known``."""
         rows = self.rows[keep]
         within = self.within
         if within is not None and within.rows is self.rows:
             within = Within(within.partition, rows, within.positions[keep])
-        known = {name: values[keep] for name, values in self.known.items()}
-        return replace(self, rows=rows, known=known, within=within)
+        values = {name: v[keep] for name, v in self.known.items()} if known else {}
+        return replace(self, rows=rows, known=values, within=within)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from matcher.core.scoring import (
     screen,
     shortlist,
 )
+from matcher.core.scoring.features.availability import overlap_minutes
 from matcher.core.scoring.index import PARTITION_COLUMNS, Partition
 from matcher.lab.synthetic import generate_profiles
 from tests.core.scoring.test_properties import SETTINGS, instants, intake, scenario, weight_set
@@ -175,3 +176,38 @@ def test_a_jurisdiction_nobody_is_open_in_has_no_partition() -> None:
     assert dict(index.partitions) == {}
     outcome = match(index, {"jurisdiction": "US-CA"}, load_default(), now=NOW)
     assert outcome.eligible == 0 and outcome.results == []
+
+
+@settings(SETTINGS, max_examples=settings.default.max_examples)
+@given(
+    st.lists(
+        st.sampled_from(["America/Los_Angeles", "America/New_York", "Asia/Kolkata"]),
+        min_size=2,
+        max_size=8,
+    ),
+    intake([]),
+    instants,
+)
+def test_overlap_is_the_same_read_one_zone_at_a_time(
+    zones: list[str], case: dict[str, Any], now: datetime
+) -> None:
+    """Rows sharing one zone take the one-zone path; mixed with other zones, the table path."""
+    windows = [
+        {"day": day, "start": start, "end": "21:00"}
+        for day in ("mon", "wed", "sat")
+        for start in ("07:15", "18:00")
+    ]
+    # Whole days for the client: each therapist's windows spill over into other days by zone.
+    whole_days = [{"day": day, "start": "00:00", "end": "23:45"} for day in ("mon", "wed", "sat")]
+    profiles = [
+        dict(p, timezone=zone, availability=windows[i % 3 :: 2])
+        for i, (p, zone) in enumerate(zip(DIRECTORIES[3], zones, strict=False))
+    ]
+    index = TherapistIndex.build(profiles)
+    q = ClientQuery.from_intake({**case, "timezone": "Europe/London", "availability": whole_days})
+    every = np.arange(len(index))
+    together = overlap_minutes(index, q, every, now)
+    assert together.any()  # windows that meet, so a wrong rotation shows
+    for row in every:
+        alone = overlap_minutes(index, q, every[row : row + 1], now)
+        assert alone.tolist() == [together[row]]
