@@ -68,9 +68,11 @@ def top(score: Floats, limit: int) -> Rows:
     size = min(limit, len(score))
     if size <= 0:
         return np.empty(0, dtype=np.intp)
-    candidates = np.arange(len(score))
-    if size < len(score):
-        kth = score[np.argpartition(-score, size - 1)[:size]].min()
+    if size == len(score):
+        candidates = np.arange(len(score))
+    else:
+        cut = len(score) - size
+        kth = np.partition(score, cut)[cut]  # the size-th best score
         # Fewer than ``size`` beat the k-th score; the rest are the lowest ids tied with it.
         above = np.flatnonzero(score > kth)
         tied = np.flatnonzero(score == kth)[: size - len(above)]
