@@ -167,7 +167,7 @@ class TherapistArrays:
         if hit is None:
             return np.zeros(len(rows), dtype=np.bool_)
         bits: Bits = self.columns[column]
-        return np.asarray((self.gather(bits[:, hit[0]], rows) & hit[1]) != 0, np.bool_)
+        return np.asarray((self.gather(bits[:, hit[0]], rows) & int(hit[1])) != 0, np.bool_)
 
     def has_each(self, column: str, codes: Sequence[str], rows: Rows) -> list[Bools]:
         """``has`` for each of ``codes`` in turn, reading each bitset word of ``rows`` once."""
@@ -182,7 +182,7 @@ class TherapistArrays:
             word = words.get(hit[0])
             if word is None:
                 word = words[hit[0]] = self.gather(bits[:, hit[0]], rows)
-            out.append(np.asarray((word & hit[1]) != 0, np.bool_))
+            out.append(np.asarray((word & int(hit[1])) != 0, np.bool_))
         return out
 
     def count(self, column: str, codes: Iterable[str], rows: Rows) -> npt.NDArray[np.intp]:
@@ -191,7 +191,7 @@ class TherapistArrays:
         bits: Bits = self.columns[column]
         total = np.zeros(len(rows), dtype=np.intp)
         for word in np.flatnonzero(query).tolist():
-            total += np.bitwise_count(self.gather(bits[:, word], rows) & query[word])
+            total += np.bitwise_count(self.gather(bits[:, word], rows) & int(query[word]))
         return total
 
     def lists(self, column: str, row: int, code: str) -> bool:
@@ -251,7 +251,9 @@ class Partition(TherapistArrays):
         """The partition of the index ``rows`` (ascending) given its tables, columns, alliance."""
         return cls(
             tables=tables,
-            columns=MappingProxyType({n: _rows_of(columns[n], rows) for n in PARTITION_COLUMNS}),
+            columns=MappingProxyType(
+                {n: _rows_of(columns[n], rows, _codes(tables, n)) for n in PARTITION_COLUMNS}
+            ),
             alliance=alliance.take(rows),
             rows=rows,
             everyone=_read_only(np.arange(len(rows), dtype=np.intp)),
@@ -274,14 +276,29 @@ def _read_only(array: Array) -> Array:
     return array
 
 
-def _rows_of(array: Array, rows: Rows) -> Array:
-    """``array[rows]``, column-major again for a bitset (a match reads it a word at a time)."""
+def _rows_of(array: Array, rows: Rows, codes: int | None) -> Array:
+    """``array[rows]``; a bitset column-major again (a match reads it a word at a time) and, over
+    a table of at most 32 codes, in the narrowest unsigned type that holds it (fewer bytes for
+    a match to read; bits are tested with Python ints, which take the array's type)."""
     if array.ndim == 1:
         return array.take(rows)
-    out = np.empty((len(rows), array.shape[1]), dtype=array.dtype, order="F")
+    dtype = array.dtype
+    if codes is not None and array.shape[1] == 1:
+        dtype = next(t for t in _NARROW if codes <= 8 * np.dtype(t).itemsize)
+    out = np.empty((len(rows), array.shape[1]), dtype=dtype, order="F")
     for word in range(array.shape[1]):
         out[:, word] = array[:, word].take(rows)
     return out
+
+
+# Unsigned types for a one-word bitset, narrowest first.
+_NARROW = (np.uint8, np.uint16, np.uint32, np.uint64)
+
+
+def _codes(tables: Mapping[str, CodeTable], column: str) -> int | None:
+    """How many codes a code-set column's table holds (None: not a code-set column)."""
+    table = TABLE_OF.get(column)
+    return len(tables[table].codes) if table is not None and table in tables else None
 
 
 def _partitions(
