@@ -284,7 +284,7 @@ def _rows_of(array: Array, rows: Rows, codes: int | None) -> Array:
         return array.take(rows)
     dtype = array.dtype
     if codes is not None and array.shape[1] == 1:
-        dtype = next(t for t in _NARROW if codes <= 8 * np.dtype(t).itemsize)
+        dtype = next(t for t in _NARROW if codes <= 8 * t.itemsize)
     out = np.empty((len(rows), array.shape[1]), dtype=dtype, order="F")
     for word in range(array.shape[1]):
         out[:, word] = array[:, word].take(rows)
@@ -292,7 +292,7 @@ def _rows_of(array: Array, rows: Rows, codes: int | None) -> Array:
 
 
 # Unsigned types for a one-word bitset, narrowest first.
-_NARROW = (np.uint8, np.uint16, np.uint32, np.uint64)
+_NARROW = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 
 
 def _codes(tables: Mapping[str, CodeTable], column: str) -> int | None:
