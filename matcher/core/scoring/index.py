@@ -259,6 +259,11 @@ class Partition(TherapistArrays):
             everyone=_read_only(np.arange(len(rows), dtype=np.intp)),
         )
 
+    def nbytes(self) -> int:
+        """Bytes held by the partition's arrays."""
+        arrays = (*self.columns.values(), self.alliance, self.rows, self.everyone)
+        return sum(a.nbytes for a in arrays)
+
     def with_alliance(self, alliance: Floats) -> Partition:
         """This partition with the index's new alliance records."""
         return replace(self, alliance=alliance.take(self.rows))
@@ -467,5 +472,7 @@ class TherapistIndex(TherapistArrays):
         return self.partitions.get(jurisdiction or "")
 
     def nbytes(self) -> int:
-        """Bytes held by the row arrays (not counting the id lookup or the name strings)."""
-        return sum(a.nbytes for a in self.columns.values()) + self.alliance.nbytes
+        """Bytes held by the row arrays, partitions' included (not counting the id lookup or the
+        name strings)."""
+        own = sum(a.nbytes for a in self.columns.values()) + self.alliance.nbytes
+        return own + sum(part.nbytes() for part in self.partitions.values())

@@ -61,6 +61,8 @@ def assert_partitions_follow(index: TherapistIndex) -> None:
             assert not part.column(name).flags.writeable
         np.testing.assert_array_equal(part.alliance, index.alliance[rows])
         assert not part.alliance.flags.writeable
+    own = sum(a.nbytes for a in index.columns.values()) + index.alliance.nbytes
+    assert index.nbytes() == own + sum(p.nbytes() for p in index.partitions.values())
 
 
 @settings(SETTINGS, max_examples=2 * settings.default.max_examples)
