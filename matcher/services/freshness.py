@@ -72,8 +72,7 @@ def policy_order(score: Floats, stale: Bools, limit: int, freshness: Freshness) 
 
 def _within(screening: Screening, keep: Bools) -> Screening:
     """The screening narrowed to the eligible rows ``keep`` marks."""
-    known = {name: values[keep] for name, values in screening.known.items()}
-    return replace(screening, rows=screening.rows[keep], known=known)
+    return screening.narrowed(keep)
 
 
 def _joined(first: Evaluation, then: Evaluation) -> Evaluation:

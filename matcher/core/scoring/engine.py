@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -54,11 +54,16 @@ def instant(now: datetime | None) -> datetime:
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
-def scores(values: Floats, weights: WeightSet) -> Floats:
-    """intercept + sum_k w_k f_k per row, summed in FEATURES order."""
+def scores(values: Floats, weights: WeightSet, *, zero: Collection[int] = ()) -> Floats:
+    """intercept + sum_k w_k f_k per row, summed in FEATURES order.
+
+    Terms that are exactly 0 (a zero weight, or a feature in ``zero``, known to be 0 for every
+    row) are skipped: adding 0.0 changes no sum, so the result is the same to the last bit.
+    """
     total = np.full(len(values), weights.intercept)
-    for k, w in enumerate(weights.vector()):
-        total = total + w * values[:, k]
+    for k, w in enumerate(weights.vector().tolist()):
+        if w and k not in zero:
+            total += w * values[:, k]
     return total
 
 
@@ -67,9 +72,11 @@ def top(score: Floats, limit: int) -> Rows:
     size = min(limit, len(score))
     if size <= 0:
         return np.empty(0, dtype=np.intp)
-    candidates = np.arange(len(score))
-    if size < len(score):
-        kth = score[np.argpartition(-score, size - 1)[:size]].min()
+    if size == len(score):
+        candidates = np.arange(len(score))
+    else:
+        cut = len(score) - size
+        kth = np.partition(score, cut)[cut]  # the size-th best score
         # Fewer than ``size`` beat the k-th score; the rest are the lowest ids tied with it.
         above = np.flatnonzero(score > kth)
         tied = np.flatnonzero(score == kth)[: size - len(above)]
@@ -155,7 +162,8 @@ def evaluate(
     when = instant(now)
     q = ClientQuery.from_intake(intake)
     screening = screen(index, q, when, limit=limit)
-    values = feature_matrix(index, q, screening.rows, when, screening.known)
+    arrays, rows = screening.located(index)
+    values = feature_matrix(arrays, q, rows, when, screening.known)
     return Evaluation(index, q, when, weights, screening, values, scores(values, weights))
 
 
@@ -189,9 +197,10 @@ def shortlist(
 ) -> Evaluation:
     """The screened intake scored for its contenders only (``contenders``): its top ``limit``
     is the top ``limit`` of every eligible therapist, but it counts fewer of them."""
-    positions, values = contenders(index, q, screening, weights, when, limit)
-    narrowed = replace(screening, rows=screening.rows[positions], known={})
-    return Evaluation(index, q, when, weights, narrowed, values, scores(values, weights))
+    positions, values, zero = _contenders(index, q, screening, weights, when, limit)
+    narrowed = screening.narrowed(positions, known=False)
+    score = scores(values, weights, zero=zero)
+    return Evaluation(index, q, when, weights, narrowed, values, score)
 
 
 # Slack on the bounds: partial sums taken in another order may differ by a few ulps.
@@ -215,40 +224,69 @@ def contenders(
     bound still reaches the ``limit``-th best lower bound. Nobody dropped can reach the top,
     ties included, so the ranking is exactly the one every eligible therapist scored gives.
     """
-    rows, known = screening.rows, screening.known
+    positions, values, _ = _contenders(index, q, screening, weights, when, limit)
+    return positions, values
+
+
+def _contenders(
+    index: TherapistIndex,
+    q: ClientQuery,
+    screening: Screening,
+    weights: WeightSet,
+    when: datetime,
+    limit: int,
+) -> tuple[Rows, Floats, frozenset[int]]:
+    """``contenders``, and the features that are 0 for everyone (preferences not given)."""
+    arrays, rows = screening.located(index)
+    known = screening.known
     w = weights.vector()
-    columns: list[Floats | float] = [0.0] * len(REGISTRY)
+    # Computed for every eligible row (cheap ones, or known from screening): narrowed once, at
+    # the end; costly ones are computed for the positions alive then and narrowed with them.
+    cheap: dict[int, Floats] = {}
+    costly: dict[int, Floats] = {}
+    zero: set[int] = set()
     pending: list[int] = []
     for k, feature in enumerate(REGISTRY):
         if feature.costly and feature.name not in known and feature.gave(q):
             pending.append(k)
+            continue
+        column = feature_column(arrays, q, rows, when, feature, known)
+        if isinstance(column, float):  # a preference not given: 0 for everyone
+            zero.add(k)
         else:
-            columns[k] = feature_column(index, q, rows, when, feature, known)
+            cheap[k] = column
     pending.sort(key=lambda k: -w[k])
     positions: Rows = np.arange(len(rows))
+    narrowed = False
     if pending and 0 < limit < len(rows):
         lower = np.full(len(rows), weights.intercept)
-        for k, column in enumerate(columns):
-            if w[k] and not isinstance(column, float):  # a float is a 0 for everyone
+        for k, column in cheap.items():
+            if w[k]:
                 lower += w[k] * column
         remaining = float(sum(w[k] for k in pending))
         for k in pending:
             if len(positions) > limit:
-                kth = -np.partition(-lower, limit - 1)[limit - 1]
+                cut = len(lower) - limit  # the limit-th best lower bound
+                kth = np.partition(lower, cut)[cut]
                 alive = np.flatnonzero(lower + (remaining + _SLACK) >= kth - _SLACK)
                 if len(alive) < len(positions):
-                    positions, lower = positions[alive], lower[alive]
-                    columns = [c if isinstance(c, float) else c[alive] for c in columns]
-            columns[k] = REGISTRY[k].compute(index, q, rows[positions], when)
-            lower += w[k] * columns[k]
+                    positions, lower, narrowed = positions.take(alive), lower.take(alive), True
+                    costly = {j: c.take(alive) for j, c in costly.items()}
+            costly[k] = REGISTRY[k].compute(arrays, q, rows.take(positions), when)
+            lower += w[k] * costly[k]
             remaining -= w[k]
     else:
         for k in pending:
-            columns[k] = REGISTRY[k].compute(index, q, rows, when)
+            costly[k] = REGISTRY[k].compute(arrays, q, rows, when)
     values = np.empty((len(positions), len(REGISTRY)), order="F")
-    for k, column in enumerate(columns):
-        values[:, k] = column
-    return positions, values
+    for k in range(len(REGISTRY)):
+        if k in zero:
+            values[:, k] = 0.0
+        elif k in costly:
+            values[:, k] = costly[k]
+        else:
+            values[:, k] = cheap[k].take(positions) if narrowed else cheap[k]
+    return positions, values, frozenset(zero)
 
 
 def feature_values(

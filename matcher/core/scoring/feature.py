@@ -15,12 +15,12 @@ from matcher.core.scoring.columns import Bools, Column, Floats, Rows
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:  # the index builds the columns features declare, so it imports them
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays, TherapistIndex
 
 # The feature's value, in [0, 1], for each of ``rows``.
-Compute = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Floats]
+Compute = Callable[["TherapistArrays", ClientQuery, Rows, datetime], Floats]
 # Whether each of ``rows`` passes the feature's hard filter.
-Test = Callable[["TherapistIndex", ClientQuery, Rows, datetime], Bools]
+Test = Callable[["TherapistArrays", ClientQuery, Rows, datetime], Bools]
 
 
 class Kind(IntEnum):
@@ -123,7 +123,7 @@ class Positive:
 
     compute: Compute
 
-    def __call__(self, index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+    def __call__(self, index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
         """Whether each of ``rows`` has a non-zero value."""
         return np.asarray(self.compute(index, q, rows, now) > 0, np.bool_)
 
@@ -139,17 +139,20 @@ def rank_discount(i: int) -> float:
 
 
 def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
-    """max_i d_i * hit_i over the client's ordered choices."""
-    out = np.zeros(size)
+    """max_i d_i * hit_i over the client's ordered choices (every hit is >= 0)."""
+    out: Floats | None = None
     for i, hit in enumerate(hits):
-        out = np.maximum(out, rank_discount(i) * hit)
-    return out
+        scaled = np.multiply(rank_discount(i), hit, dtype=np.float64)
+        out = scaled if out is None else np.maximum(out, scaled, out=out)
+    return np.zeros(size) if out is None else out
 
 
 def first_hit(hits: Sequence[Bools], size: int) -> Floats:
     """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall)."""
-    out = np.zeros(size)
-    for i in reversed(range(len(hits))):
+    if not hits:
+        return np.zeros(size)
+    out = np.where(hits[-1], rank_discount(len(hits) - 1), 0.0)
+    for i in reversed(range(len(hits) - 1)):
         out = np.where(hits[i], rank_discount(i), out)
     return out
 

@@ -134,20 +134,202 @@ def _alliance_array(
 
 
 @dataclass(frozen=True, eq=False)
-class TherapistIndex:
-    """Every therapist as one row of read-only arrays, rows ordered by therapist id."""
+class TherapistArrays:
+    """Per-therapist read-only arrays and their code tables: everything a feature reads.
+
+    The index is one (every therapist); so is each of its partitions (one jurisdiction's open
+    therapists, contiguous), which a match reads instead of gathering rows across the index.
+    """
 
     tables: Mapping[str, CodeTable]  # by table name
-    rows: Mapping[str, int]
-    postings: Mapping[str, Rows]  # jurisdiction -> rows licensed there, ascending
-    # jurisdiction -> rows licensed there that are accepting with capacity left, ascending
-    open_postings: Mapping[str, Rows]
-    columns: Mapping[str, Array]  # by column name (ALL_COLUMNS)
+    columns: Mapping[str, Array]  # by column name
     alliance: Floats  # early-alliance records, set from ratings (PRIOR_ALLIANCE without)
 
     def __post_init__(self) -> None:
         for array in (*self.columns.values(), self.alliance):
             array.flags.writeable = False
+
+    def gather(self, array: Array, rows: Rows) -> Array:
+        """``array.take(rows)``, for one of this store's columns (or a view of one)."""
+        return array.take(rows)
+
+    def column(self, name: str) -> Array:
+        """One per-therapist array, by column name."""
+        return self.columns[name]
+
+    def table(self, column: str) -> CodeTable:
+        """The code table a code or code-set column is encoded with."""
+        return self.tables[TABLE_OF[column]]
+
+    def has(self, column: str, code: str | None, rows: Rows) -> Bools:
+        """Whether each of ``rows`` lists ``code`` in a code-set column."""
+        hit = self.table(column).bit(code)
+        if hit is None:
+            return np.zeros(len(rows), dtype=np.bool_)
+        bits: Bits = self.columns[column]
+        return np.asarray((self.gather(bits[:, hit[0]], rows) & int(hit[1])) != 0, np.bool_)
+
+    def has_each(self, column: str, codes: Sequence[str], rows: Rows) -> list[Bools]:
+        """``has`` for each of ``codes`` in turn, reading each bitset word of ``rows`` once."""
+        table, bits = self.table(column), self.columns[column]
+        words: dict[int, Bits] = {}
+        out = []
+        for code in codes:
+            hit = table.bit(code)
+            if hit is None:
+                out.append(np.zeros(len(rows), dtype=np.bool_))
+                continue
+            word = words.get(hit[0])
+            if word is None:
+                word = words[hit[0]] = self.gather(bits[:, hit[0]], rows)
+            out.append(np.asarray((word & int(hit[1])) != 0, np.bool_))
+        return out
+
+    def count(self, column: str, codes: Iterable[str], rows: Rows) -> npt.NDArray[np.intp]:
+        """How many of ``codes`` each of ``rows`` lists in a code-set column."""
+        query = self.table(column).query(codes)
+        bits: Bits = self.columns[column]
+        total = np.zeros(len(rows), dtype=np.intp)
+        for word in np.flatnonzero(query).tolist():
+            total += np.bitwise_count(self.gather(bits[:, word], rows) & int(query[word]))
+        return total
+
+    def lists(self, column: str, row: int, code: str) -> bool:
+        """Whether one therapist lists ``code`` in a code-set column (one bit test)."""
+        position = self.tables[TABLE_OF[column]].position.get(code)
+        if position is None:
+            return False
+        return bool(int(self.columns[column][row, position >> 6]) >> (position & 63) & 1)
+
+    def codes_of(self, column: str, row: int) -> frozenset[str]:
+        """The codes one therapist lists in a code-set column (for explaining one result)."""
+        mask = words_mask(self.columns[column][row])
+        codes = self.table(column).codes
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(codes[low.bit_length() - 1])
+            mask ^= low
+        return frozenset(found)
+
+    def code(self, column: str, row: int) -> str | None:
+        """One therapist's code in a single-code column (gender, currency), None if absent."""
+        position = int(self.columns[column][row])
+        return None if position < 0 else self.table(column).codes[position]
+
+
+# What a partition copies: the columns a match reads for every open row of its jurisdiction
+# (the age filter's populations and every feature column); ids, names and the fixed filters'
+# other columns stay in the index only.
+PARTITION_COLUMNS: tuple[str, ...] = ("populations", *(c.name for c in COLUMNS))
+
+
+@dataclass(frozen=True, eq=False)
+class Partition(TherapistArrays):
+    """One jurisdiction's open therapists (licensed, accepting, capacity left) as contiguous
+    copies of the index's feature columns: a match screens and scores them here, without
+    gathering rows scattered across the whole index, and maps its rows back by ``rows``."""
+
+    rows: Rows  # each partition row's row in the index, ascending (the index's ``open_in``)
+    everyone: Rows  # 0..len-1, the one array for which ``gather`` reads a column whole
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def gather(self, array: Array, rows: Rows) -> Array:
+        """``array.take(rows)``; ``array`` itself (no copy) when ``rows`` is ``everyone``."""
+        return array if rows is self.everyone else array.take(rows)
+
+    @classmethod
+    def of(
+        cls,
+        tables: Mapping[str, CodeTable],
+        columns: Mapping[str, Array],
+        alliance: Floats,
+        rows: Rows,
+    ) -> Partition:
+        """The partition of the index ``rows`` (ascending) given its tables, columns, alliance."""
+        return cls(
+            tables=tables,
+            columns=MappingProxyType(
+                {n: _rows_of(columns[n], rows, _codes(tables, n)) for n in PARTITION_COLUMNS}
+            ),
+            alliance=alliance.take(rows),
+            rows=rows,
+            everyone=_read_only(np.arange(len(rows), dtype=np.intp)),
+        )
+
+    def nbytes(self) -> int:
+        """Bytes held by the partition's arrays."""
+        arrays = (*self.columns.values(), self.alliance, self.rows, self.everyone)
+        return sum(a.nbytes for a in arrays)
+
+    def with_alliance(self, alliance: Floats) -> Partition:
+        """This partition with the index's new alliance records."""
+        return replace(self, alliance=alliance.take(self.rows))
+
+    def positions(self, rows: Rows) -> Rows | None:
+        """Where index ``rows`` sit in this partition; None if one of them is not in it."""
+        at = np.searchsorted(self.rows, rows)
+        if len(at) and (at.max() >= len(self.rows) or not np.array_equal(self.rows[at], rows)):
+            return None
+        return at
+
+
+def _read_only(array: Array) -> Array:
+    array.flags.writeable = False
+    return array
+
+
+def _rows_of(array: Array, rows: Rows, codes: int | None) -> Array:
+    """``array[rows]``; a bitset column-major again (a match reads it a word at a time) and, over
+    a table of at most 32 codes, in the narrowest unsigned type that holds it (fewer bytes for
+    a match to read; bits are tested with Python ints, which take the array's type)."""
+    if array.ndim == 1:
+        return array.take(rows)
+    dtype = array.dtype
+    if codes is not None and array.shape[1] == 1:
+        dtype = next(t for t in _NARROW if codes <= 8 * t.itemsize)
+    out = np.empty((len(rows), array.shape[1]), dtype=dtype, order="F")
+    for word in range(array.shape[1]):
+        out[:, word] = array[:, word].take(rows)
+    return out
+
+
+# Unsigned types for a one-word bitset, narrowest first.
+_NARROW = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
+
+
+def _codes(tables: Mapping[str, CodeTable], column: str) -> int | None:
+    """How many codes a code-set column's table holds (None: not a code-set column)."""
+    table = TABLE_OF.get(column)
+    return len(tables[table].codes) if table is not None and table in tables else None
+
+
+def _partitions(
+    tables: Mapping[str, CodeTable],
+    columns: Mapping[str, Array],
+    alliance: Floats,
+    open_postings: Mapping[str, Rows],
+) -> dict[str, Partition]:
+    """Every jurisdiction's partition of its open rows (none for a jurisdiction without)."""
+    return {
+        code: Partition.of(tables, columns, alliance, rows)
+        for code, rows in open_postings.items()
+        if len(rows)
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class TherapistIndex(TherapistArrays):
+    """Every therapist as one row of read-only arrays, rows ordered by therapist id."""
+
+    rows: Mapping[str, int]
+    postings: Mapping[str, Rows]  # jurisdiction -> rows licensed there, ascending
+    # jurisdiction -> rows licensed there that are accepting with capacity left, ascending
+    open_postings: Mapping[str, Rows]
+    # jurisdiction -> its open rows' feature columns, contiguous (``Partition``)
+    partitions: Mapping[str, Partition]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -220,13 +402,16 @@ class TherapistIndex:
                 taking = found[is_open[found]]
                 found.flags.writeable = taking.flags.writeable = False
                 postings[code], open_postings[code] = found, taking
+        tables = MappingProxyType(dict(tables))
+        alliance.flags.writeable = False
         return cls(
-            tables=MappingProxyType(dict(tables)),
+            tables=tables,
             rows=rows,
             postings=MappingProxyType(postings),
             open_postings=MappingProxyType(open_postings),
             columns=MappingProxyType(columns),
             alliance=alliance,
+            partitions=MappingProxyType(_partitions(tables, columns, alliance, open_postings)),
         )
 
     def parts(self) -> tuple[dict[str, CodeTable], dict[str, Array], Floats]:
@@ -269,19 +454,10 @@ class TherapistIndex:
 
     def with_alliance(self, alliance: Mapping[str, float] | None) -> TherapistIndex:
         """A new index with every alliance record replaced (absent ids: the prior)."""
-        return replace(self, alliance=_alliance_array(self.rows, len(self), alliance))
-
-    def nbytes(self) -> int:
-        """Bytes held by the row arrays (not counting the id lookup or the name strings)."""
-        return sum(a.nbytes for a in self.columns.values()) + self.alliance.nbytes
-
-    def column(self, name: str) -> Array:
-        """One per-therapist array, by column name."""
-        return self.columns[name]
-
-    def table(self, column: str) -> CodeTable:
-        """The code table a code or code-set column is encoded with."""
-        return self.tables[TABLE_OF[column]]
+        values = _alliance_array(self.rows, len(self), alliance)
+        values.flags.writeable = False
+        partitions = {code: part.with_alliance(values) for code, part in self.partitions.items()}
+        return replace(self, alliance=values, partitions=MappingProxyType(partitions))
 
     def licensed_in(self, jurisdiction: str | None) -> Rows:
         """Rows licensed in a jurisdiction, ascending."""
@@ -291,58 +467,12 @@ class TherapistIndex:
         """Rows licensed in a jurisdiction, accepting new clients with capacity left, ascending."""
         return self.open_postings.get(jurisdiction or "", _NO_ROWS)
 
-    def has(self, column: str, code: str | None, rows: Rows) -> Bools:
-        """Whether each of ``rows`` lists ``code`` in a code-set column."""
-        hit = self.table(column).bit(code)
-        if hit is None:
-            return np.zeros(len(rows), dtype=np.bool_)
-        bits: Bits = self.columns[column]
-        return np.asarray((bits[:, hit[0]].take(rows) & hit[1]) != 0, np.bool_)
+    def partition(self, jurisdiction: str | None) -> Partition | None:
+        """The jurisdiction's open therapists as a contiguous partition (None: none there)."""
+        return self.partitions.get(jurisdiction or "")
 
-    def has_each(self, column: str, codes: Sequence[str], rows: Rows) -> list[Bools]:
-        """``has`` for each of ``codes`` in turn, reading each bitset word of ``rows`` once."""
-        table, bits = self.table(column), self.columns[column]
-        words: dict[int, Bits] = {}
-        out = []
-        for code in codes:
-            hit = table.bit(code)
-            if hit is None:
-                out.append(np.zeros(len(rows), dtype=np.bool_))
-                continue
-            word = words.get(hit[0])
-            if word is None:
-                word = words[hit[0]] = bits[:, hit[0]].take(rows)
-            out.append(np.asarray((word & hit[1]) != 0, np.bool_))
-        return out
-
-    def count(self, column: str, codes: Iterable[str], rows: Rows) -> npt.NDArray[np.intp]:
-        """How many of ``codes`` each of ``rows`` lists in a code-set column."""
-        query = self.table(column).query(codes)
-        bits: Bits = self.columns[column]
-        total = np.zeros(len(rows), dtype=np.intp)
-        for word in np.flatnonzero(query).tolist():
-            total += np.bitwise_count(bits[:, word].take(rows) & query[word])
-        return total
-
-    def lists(self, column: str, row: int, code: str) -> bool:
-        """Whether one therapist lists ``code`` in a code-set column (one bit test)."""
-        position = self.tables[TABLE_OF[column]].position.get(code)
-        if position is None:
-            return False
-        return bool(int(self.columns[column][row, position >> 6]) >> (position & 63) & 1)
-
-    def codes_of(self, column: str, row: int) -> frozenset[str]:
-        """The codes one therapist lists in a code-set column (for explaining one result)."""
-        mask = words_mask(self.columns[column][row])
-        codes = self.table(column).codes
-        found = []
-        while mask:
-            low = mask & -mask
-            found.append(codes[low.bit_length() - 1])
-            mask ^= low
-        return frozenset(found)
-
-    def code(self, column: str, row: int) -> str | None:
-        """One therapist's code in a single-code column (gender, currency), None if absent."""
-        position = int(self.columns[column][row])
-        return None if position < 0 else self.table(column).codes[position]
+    def nbytes(self) -> int:
+        """Bytes held by the row arrays, partitions' included (not counting the id lookup or the
+        name strings)."""
+        own = sum(a.nbytes for a in self.columns.values()) + self.alliance.nbytes
+        return own + sum(part.nbytes() for part in self.partitions.values())

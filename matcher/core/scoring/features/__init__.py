@@ -32,7 +32,7 @@ from matcher.core.scoring.features import format as format_
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 REGISTRY: tuple[Feature, ...] = (
     modality.FEATURE,
@@ -80,7 +80,7 @@ COLUMNS: tuple[Column, ...] = tuple({c.name: c for f in REGISTRY for c in f.colu
 
 
 def feature_matrix(
-    index: TherapistIndex,
+    index: TherapistArrays,
     q: ClientQuery,
     rows: Rows,
     now: datetime,
@@ -98,7 +98,7 @@ def feature_matrix(
 
 
 def feature_column(
-    index: TherapistIndex,
+    index: TherapistArrays,
     q: ClientQuery,
     rows: Rows,
     now: datetime,

@@ -15,7 +15,7 @@ from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap, note, p
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 PRIOR = 0.5  # where every therapist starts (index.PRIOR_ALLIANCE)
 # Well above or below the 0.5 prior: a record built from several clients' ratings.
@@ -23,9 +23,9 @@ STRONG = 0.7
 WEAK = 0.3
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """The therapist's early-alliance record, as given to the index from ratings."""
-    return index.alliance.take(rows)
+    return index.gather(index.alliance, rows)
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:

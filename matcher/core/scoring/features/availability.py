@@ -25,7 +25,7 @@ from matcher.core.scoring.week import (
 )
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 WINDOWS = Week("availability", "availability")  # in the therapist's own zone
 # A profile without a zone is read in UTC, as an unknown zone is.
@@ -40,25 +40,33 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_STARTS = sum(1 << (d * SLOTS_PER_DAY) for d in range(7))
 
 
-def overlap_minutes(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def overlap_minutes(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """Weekly minutes both free, with each side's zone read at ``now``."""
     if not q.availability or not len(rows):
         return np.zeros(len(rows))
-    zone_of = index.column("timezone").take(rows)
+    zone_of = index.gather(index.column("timezone"), rows)
     names = index.table("timezone").codes
     client = offset_slots(q.timezone, now)
-    # The client's week rotated into each therapist zone present, as one row per zone.
-    shifted = np.zeros((len(names), MASK_WORDS), dtype=np.uint64)
-    for zone in np.flatnonzero(np.bincount(zone_of, minlength=len(names))).tolist():
-        shifted[zone] = mask_words(rotate(q.availability, offset_slots(names[zone], now) - client))
+    present = np.flatnonzero(np.bincount(zone_of, minlength=len(names))).tolist()
     windows = index.column("availability")
     common = np.zeros(len(rows), dtype=np.int64)
+    if len(present) == 1:  # one zone (a jurisdiction's usual case): the client's week once
+        week = mask_words(rotate(q.availability, offset_slots(names[present[0]], now) - client))
+        for word, bits in enumerate(week.tolist()):
+            if bits:  # words the client never uses add 0
+                common += np.bitwise_count(index.gather(windows[:, word], rows) & np.uint64(bits))
+        return np.asarray(SLOT_MINUTES * common, np.float64)
+    # The client's week rotated into each therapist zone present, as one row per zone.
+    shifted = np.zeros((len(names), MASK_WORDS), dtype=np.uint64)
+    for zone in present:
+        shifted[zone] = mask_words(rotate(q.availability, offset_slots(names[zone], now) - client))
     for word in np.flatnonzero(shifted.any(axis=0)).tolist():  # words the client never uses: 0
-        common += np.bitwise_count(windows[:, word].take(rows) & shifted[:, word].take(zone_of))
+        their = index.gather(windows[:, word], rows)
+        common += np.bitwise_count(their & shifted[:, word].take(zone_of))
     return np.asarray(SLOT_MINUTES * common, np.float64)
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """min(1, overlap / min(120, client's minutes)): enough common time to book sessions."""
     needed = min(TARGET_MINUTES, SLOT_MINUTES * q.availability.bit_count())
     if not needed:
@@ -66,7 +74,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     return np.asarray(np.minimum(1.0, overlap_minutes(index, q, rows, now) / needed), np.float64)
 
 
-def must_have(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+def must_have(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
     """At least MIN_OVERLAP_MINUTES of the client's weekly times in common."""
     return np.asarray(overlap_minutes(index, q, rows, now) >= MIN_OVERLAP_MINUTES, np.bool_)
 

@@ -28,7 +28,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import listing, lower_first
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 CONCERNS = CodeSet("concerns", "concerns", Table("concerns", tuple(vocab.CONCERNS)))
 
@@ -39,7 +39,7 @@ def label(code: str) -> str:
     return lower_first(vocab.CONCERNS.get(code, code.replace("_", " ")))
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """sum_i d_i * [lists concern i] / sum_i d_i."""
     hits = np.zeros(len(rows))
     total = 0.0

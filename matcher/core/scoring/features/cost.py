@@ -20,7 +20,7 @@ from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap, per_row
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 FEE = Number("fee", "fee.amount")  # NaN when no fee is listed
 SLIDING = Number("sliding", "fee.sliding_scale_min")  # NaN without a sliding scale
@@ -59,13 +59,15 @@ def plan(code: str) -> str:
     return code.replace("_", " ").title()
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """1 if insurance accepted or fee within budget, 0.7 via sliding scale, else 0."""
     out = np.zeros(len(rows))
     if q.max_fee is not None:
         # NaN (no fee listed) compares False: an unknown fee is never taken as affordable.
-        sliding = np.where(index.column("sliding").take(rows) <= q.max_fee, SLIDING_SCALE_FIT, 0.0)
-        out = np.where(index.column("fee").take(rows) <= q.max_fee, 1.0, sliding)
+        sliding = np.where(
+            index.gather(index.column("sliding"), rows) <= q.max_fee, SLIDING_SCALE_FIT, 0.0
+        )
+        out = np.where(index.gather(index.column("fee"), rows) <= q.max_fee, 1.0, sliding)
     if q.insurance is not None:
         out = np.where(index.has("insurance", q.insurance, rows), 1.0, out)
     return out

@@ -14,17 +14,17 @@ from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap, per_row
 from matcher.core.scoring.query import ClientQuery
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 FAITH = Code("faith", "faith", Table("faiths", tuple(vocab.FAITHS)))
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """1 when the therapist has the faith the client asked for."""
     position = index.table("faith").position.get(q.faith) if q.faith else None
     if position is None:
         return np.zeros(len(rows))
-    return np.asarray(index.column("faith").take(rows) == position, np.float64)
+    return np.asarray(index.gather(index.column("faith"), rows) == position, np.float64)
 
 
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:

@@ -32,7 +32,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import ordinal
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 FORMATS = CodeSet("formats", "formats", Table("formats", tuple(vocab.FORMATS)))
 LATITUDE = Number("lat", "location.lat", scale=math.pi / 180)  # radians, NaN without a location
@@ -44,44 +44,47 @@ DISTANCE_PENALTY = 0.5
 NO_LOCATION_WARNING = "formats 'in_person' given without a location: distance not checked"
 
 
-def distance_km(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+def distance_km(index: TherapistArrays, q: ClientQuery, rows: Rows) -> Floats:
     """Great-circle (haversine) distance to the client, NaN where either location is unknown."""
     if q.location is None:
         return np.full(len(rows), np.nan)
-    lat0, lon0 = math.radians(q.location[0]), math.radians(q.location[1])
-    lat, lon = index.column("lat").take(rows), index.column("lon").take(rows)
+    lat, lon = index.gather(index.column("lat"), rows), index.gather(index.column("lon"), rows)
+    return _haversine(q.location, lat, lon)
+
+
+def _haversine(location: tuple[float, float], lat: Floats, lon: Floats) -> Floats:
+    """Great-circle distance in km from ``location`` (degrees) to points given in radians."""
+    lat0, lon0 = math.radians(location[0]), math.radians(location[1])
     a = np.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))), np.float64)
 
 
-def in_person_fit(index: TherapistIndex, q: ClientQuery, rows: Rows) -> Floats:
+def in_person_fit(index: TherapistArrays, q: ClientQuery, rows: Rows) -> Floats:
     """1 - 0.5 * distance / radius within the radius, 0 beyond it or if not offered."""
     offered = index.has("formats", "in_person", rows)
     if q.location is None:
         return offered.astype(np.float64)
     out = np.zeros(len(rows))
     where = np.flatnonzero(offered)
-    lat = index.column("lat").take(rows.take(where))
+    picked = rows.take(where)
+    lat = index.column("lat").take(picked)
     # Unknown distance (no therapist location): valued as if at the edge of the radius.
-    known = ~np.isnan(lat)
-    out[where[~known]] = 1.0 - DISTANCE_PENALTY
+    out[where[np.isnan(lat)]] = 1.0 - DISTANCE_PENALTY
     # A great-circle distance is at least the latitude difference times the radius of the
-    # earth: only rows inside that band can be near (a margin covers rounding).
-    band = known & (np.abs(lat - math.radians(q.location[0])) * EARTH_RADIUS_KM <= q.radius_km + 1)
+    # earth: only rows inside that band can be near (a margin covers rounding; NaN is outside).
+    band = np.abs(lat - math.radians(q.location[0])) * EARTH_RADIUS_KM <= q.radius_km + 1
     inside = where[band]
-    dist = distance_km(index, q, rows.take(inside))
+    dist = _haversine(q.location, lat[band], index.column("lon").take(picked[band]))
     near = dist <= q.radius_km
     out[inside[near]] = 1.0 - DISTANCE_PENALTY * dist[near] / q.radius_km
     out[inside[np.isnan(dist)]] = 1.0 - DISTANCE_PENALTY  # a latitude without a longitude
     return out
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * q_i: video or phone offered gives 1, in person decays with distance."""
     hits = (
-        in_person_fit(index, q, rows)
-        if code == "in_person"
-        else index.has("formats", code, rows).astype(np.float64)
+        in_person_fit(index, q, rows) if code == "in_person" else index.has("formats", code, rows)
         for code in q.formats
     )
     return best_ranked(hits, len(rows))

@@ -27,16 +27,16 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import choice
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 GENDER = Code("gender", "gender", Table("genders", tuple(vocab.GENDERS)))
 PHRASES = MappingProxyType({"woman": "A woman", "man": "A man", "nonbinary": "Nonbinary"})
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [therapist's gender is the client's i-th choice]."""
     positions = index.table("gender").position
-    genders = index.column("gender").take(rows)
+    genders = index.gather(index.column("gender"), rows)
     return first_hit([genders == positions.get(g, -2) for g in q.genders], len(rows))
 
 

@@ -23,7 +23,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import listing
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 COMMUNITIES = Table("identities", tuple(vocab.IDENTITIES))
 
@@ -53,13 +53,13 @@ def community(code: str) -> str:
     return PHRASES.get(code, f"{vocab.IDENTITIES.get(code, code)} clients")
 
 
-def hits(index: TherapistIndex, q: ClientQuery, rows: Rows, *, shared: bool) -> Floats:
+def hits(index: TherapistArrays, q: ClientQuery, rows: Rows, *, shared: bool) -> Floats:
     """How many of the client's communities each therapist belongs to (shared) or knows."""
     column = "identities" if shared else "competent"
     return index.count(column, q.identities, rows).astype(np.float64)
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """|I & competent|/|I|, averaged half and half with |I & identities|/|I| if shared is asked."""
     if not q.identities:
         return np.zeros(len(rows))
@@ -70,7 +70,7 @@ def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) ->
     return 0.5 * competence + 0.5 * (hits(index, q, rows, shared=True) / size)
 
 
-def must_have(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
+def must_have(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Bools:
     """Competent with one of the client's communities; a member of one if shared is asked."""
     return np.asarray(hits(index, q, rows, shared=q.wants_shared_identity) > 0, np.bool_)
 

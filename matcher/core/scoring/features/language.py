@@ -26,7 +26,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import listing
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 LANGUAGES = CodeSet("languages", "languages", Table("languages", tuple(vocab.languages())))
 
@@ -37,7 +37,7 @@ def label(code: str) -> str:
     return vocab.languages().get(code, code)
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [speaks language i]."""
     return first_hit(index.has_each("languages", q.languages, rows), len(rows))
 

@@ -26,7 +26,7 @@ from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import choice, listing, lower_first
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 MODALITIES = CodeSet("modalities", "modalities", Table("modalities", tuple(vocab.MODALITIES)))
 
@@ -40,7 +40,7 @@ def label(code: str) -> str:
     return lower_first(text)
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """max_i d_i * [offers the client's i-th modality]."""
     return first_hit(index.has_each("modalities", q.modalities, rows), len(rows))
 

@@ -17,7 +17,7 @@ from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap, per_row
 from matcher.core.scoring.query import STYLE_KEYS, ClientQuery
 
 if TYPE_CHECKING:
-    from matcher.core.scoring.index import TherapistIndex
+    from matcher.core.scoring.index import TherapistArrays
 
 STYLE = Levels("style", "style", keys=STYLE_KEYS)  # (n, 4), 0 where not rated
 STYLE_RANGE = 6  # |c - t| is at most 3 - (-3)
@@ -26,14 +26,14 @@ CLOSE = 0.75
 PARTLY = 0.5
 
 
-def compute(index: TherapistIndex, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
+def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """1 - mean(|client - therapist|) / 6 over the client's dimensions."""
     if not q.style:
         return np.zeros(len(rows))
     styles = index.column("style")
     gaps = np.zeros(len(rows), dtype=np.int64)
     for dim, wanted in q.style:
-        theirs = styles[:, STYLE_KEYS.index(dim)].take(rows).astype(np.int64)
+        theirs = index.gather(styles[:, STYLE_KEYS.index(dim)], rows).astype(np.int64)
         gaps += np.abs(wanted - theirs)
     return np.asarray(1.0 - (gaps / len(q.style)) / STYLE_RANGE, np.float64)
 
