@@ -106,7 +106,7 @@ def _sentence(code: str, position: int, distance: float, q: ClientQuery) -> Said
     return fit(text if position == 0 else f"{text}, your {ordinal(position)} choice")
 
 
-def _place(index: TherapistIndex, q: ClientQuery, row: int) -> tuple[float, float]:
+def _place(index: TherapistArrays, q: ClientQuery, row: int) -> tuple[float, float]:
     """One offering therapist's in-person value and distance (NaN: unknown), as
     ``in_person_fit`` and ``distance_km`` value it, for a single shown row."""
     if q.location is None:
