@@ -94,8 +94,9 @@ class Shown:
         if positions is None:
             position = self.index.table(column).position
             positions = self._positions[key] = tuple(position.get(c, -1) for c in codes)
-        mask = self.masks(column)[row]
-        return tuple(p >= 0 and bool(mask >> p & 1) for p in positions)
+        masks = self._masks.get(column)
+        mask = (masks if masks is not None else self.masks(column))[row]
+        return tuple([p >= 0 and mask >> p & 1 == 1 for p in positions])
 
 
 # Sentences for each shown row, given the feature's values for them.
