@@ -40,8 +40,6 @@ STALE_POLICIES = ("flag", "rank_after", "exclude")
 ANSWERS = ("yes", "no", "full")
 # Purpose-bound: a token signed for anything else with the same secret never verifies here.
 LINK_SALT = "matcher.availability-answer.v1"
-# Scores lie in about 0..1: this puts every stale therapist after every fresh one.
-_STALE_PENALTY = 1e6
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,11 @@ def policy_order(score: Floats, stale: Bools, limit: int, freshness: Freshness) 
     """The positions to show of every eligible therapist scored: the top ``limit`` by score,
     stale therapists after every fresh one under "rank_after"."""
     if freshness.policy == "rank_after" and stale.any():
-        score = score - _STALE_PENALTY * stale
+        # Fresh before stale, then by score, then by position: compared, not penalised, since
+        # subtracting a penalty rounds away the last bits that tell two close scores apart
+        # (the pruned path compares them exactly).
+        order = np.lexsort((np.arange(len(score)), -score, stale))
+        return order[: max(limit, 0)]
     return top(score, limit)
 
 

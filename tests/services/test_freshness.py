@@ -69,10 +69,12 @@ def ranked(
             score=evaluation.score[keep],
         )
         stale = stale[keep]
-    key = evaluation.score
     if freshness.policy == "rank_after":
-        key = key - 10.0 * stale  # scores lie in about 0..1: every stale one after every fresh
-    return evaluation, top(key, limit), stale
+        # Every stale one after every fresh, each part by score, ties by position (compared as
+        # a key: subtracting a penalty would round away the last bits of close scores).
+        order = sorted(range(len(stale)), key=lambda i: (bool(stale[i]), -evaluation.score[i], i))
+        return evaluation, np.array(order[:limit], dtype=np.intp), stale
+    return evaluation, top(evaluation.score, limit), stale
 
 
 def served(
