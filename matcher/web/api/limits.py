@@ -54,9 +54,9 @@ class SweptMemoryStorage(MemoryStorage):
 
 def rate_limit_key() -> str:
     """Who a request counts against: its API key (hashed), or its address without one."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return "key:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
+    secret = bearer_secret()
+    if secret is not None:
+        return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
     return "addr:" + (request.remote_addr or "unknown")
 
 
