@@ -14,7 +14,7 @@ from matcher.core.scoring.features import FEATURES, REGISTRY, feature_column, fe
 from matcher.core.scoring.filters import Screening, screen
 from matcher.core.scoring.index import Floats, Rows, TherapistIndex
 from matcher.core.scoring.query import ClientQuery
-from matcher.core.scoring.reasons import Reason, explain
+from matcher.core.scoring.reasons import Reason, explain, texts
 from matcher.core.scoring.weights import WeightSet
 
 
@@ -111,8 +111,8 @@ class Evaluation:
     def results(self, positions: Rows) -> list[Result]:
         """Results ranked 1.. for the eligible ``positions`` given, in that order, explained."""
         rows = self.screening.rows[positions]
-        reasons = self.reasons(positions)
         values = self.values[positions]
+        reasons = texts(self.index, self.query, rows, values, self.weights, self.when)
         contributions = (values * self.weights.vector()).tolist()
         return [
             Result(
@@ -122,7 +122,7 @@ class Evaluation:
                 score=score,
                 contributions=dict(zip(FEATURES, contributed, strict=True)),
                 features=dict(zip(FEATURES, valued, strict=True)),
-                reasons=[reason.text for reason in said],
+                reasons=said,
             )
             for rank, (therapist_id, name, score, contributed, valued, said) in enumerate(
                 zip(

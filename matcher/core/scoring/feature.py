@@ -87,13 +87,30 @@ class Shown:
             return False
         return bool(self.masks(column)[row] >> position & 1)
 
-    def listed(self, column: str, row: int, codes: tuple[str, ...]) -> tuple[bool, ...]:
-        """``lists`` for each of ``codes`` in turn (their bit positions looked up once)."""
+    def listed_rows(self, column: str, codes: tuple[str, ...]) -> list[tuple[bool, ...]]:
+        """``listed`` for every shown row at once, in row order (a few array operations)."""
+        positions = self._bit_positions(column, codes)
+        if not positions:
+            return [()] * len(self.rows)
+        where = np.array([max(p, 0) for p in positions], dtype=np.intp)
+        words = self.index.column(column).take(self.rows, axis=0)[:, where >> 6]
+        bits = words >> (where & 63).astype(np.uint64) & np.uint64(1)
+        if -1 in positions:  # a code no therapist lists: never listed
+            bits[:, [p < 0 for p in positions]] = 0
+        return list(map(tuple, bits.astype(np.bool_).tolist()))
+
+    def _bit_positions(self, column: str, codes: tuple[str, ...]) -> tuple[int, ...]:
+        """The codes' bit positions in a code-set column (-1: a code no therapist lists)."""
         key = (column, codes)
         positions = self._positions.get(key)
         if positions is None:
             position = self.index.table(column).position
             positions = self._positions[key] = tuple(position.get(c, -1) for c in codes)
+        return positions
+
+    def listed(self, column: str, row: int, codes: tuple[str, ...]) -> tuple[bool, ...]:
+        """``lists`` for each of ``codes`` in turn (their bit positions looked up once)."""
+        positions = self._bit_positions(column, codes)
         masks = self._masks.get(column)
         mask = (masks if masks is not None else self.masks(column))[row]
         return tuple([p >= 0 and mask >> p & 1 == 1 for p in positions])

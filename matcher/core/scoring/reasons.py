@@ -10,7 +10,7 @@ and in practice one for each preference the client stated, plus the alliance rec
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from matcher.core.scoring.feature import Kind, Shown
 from matcher.core.scoring.features import REGISTRY
@@ -40,22 +40,57 @@ def explain(
     Fits come first, largest contribution first; then neutral notes that counted; then gaps,
     the heaviest feature first, since that is what the client gives up most by choosing it.
     """
-    shown = Shown(index, q, rows, now)
-    by_feature = values.T.tolist()
-    # (kind, order within the kind, feature position, arrival, reason): arrival keeps a
-    # feature's own order between its sentences of one kind, and no two reasons are compared.
-    out: list[list[tuple[Kind, float, int, int, Reason]]] = [[] for _ in range(len(rows))]
-    for k, feature in enumerate(REGISTRY):
-        if not feature.gave(q):
-            continue
-        name, weight = feature.name, weights.weights[feature.name]
-        said_per_row = feature.explain(shown, values[:, k])
-        for pairs, said, value in zip(out, said_per_row, by_feature[k], strict=True):
-            contribution = weight * value
+    return _ordered(Shown(index, q, rows, now), values, weights, named=True)
+
+
+def texts(
+    index: TherapistIndex,
+    q: ClientQuery,
+    rows: Rows,
+    values: Floats,
+    weights: WeightSet,
+    now: datetime,
+) -> list[list[str]]:
+    """``explain``'s sentences alone, in the same order (what a match shows)."""
+    return _ordered(Shown(index, q, rows, now), values, weights, named=False)
+
+
+def _ordered(shown: Shown, values: Floats, weights: WeightSet, *, named: bool) -> list[list[Any]]:
+    """Each row's sentences (or ``Reason``s when ``named``): fits, notes, gaps, as ``explain``.
+
+    Notes and gaps are ordered by feature alone (heaviest first, then registry order), so the
+    features are visited in that order and they need no sorting; a row's fits are sorted by
+    contribution, ties in registry order, and a feature's own sentences keep their order
+    (the sort is stable).
+    """
+    q, w = shown.query, weights.weights
+    given = [k for k, feature in enumerate(REGISTRY) if feature.gave(q)]
+    given.sort(key=lambda k: (-w[REGISTRY[k].name], k))
+    size = len(shown.rows)
+    fits: list[list[tuple[float, int, Any]]] = [[] for _ in range(size)]
+    notes: list[list[Any]] = [[] for _ in range(size)]
+    gaps: list[list[Any]] = [[] for _ in range(size)]
+    for k in given:
+        feature = REGISTRY[k]
+        name, weight = feature.name, w[feature.name]
+        column = values[:, k]
+        said_per_row = feature.explain(shown, column)
+        for i, (said, value) in enumerate(zip(said_per_row, column.tolist(), strict=True)):
             for kind, text in said:
+                item = Reason(name, kind, text) if named else text
                 if kind is Kind.FIT:
-                    pairs.append((kind, -contribution, k, len(pairs), Reason(name, kind, text)))
-                elif kind is Kind.GAP or contribution != 0:
-                    # A neutral fact that did not count is not worth a line.
-                    pairs.append((kind, -weight, k, len(pairs), Reason(name, kind, text)))
-    return [[pair[4] for pair in sorted(pairs)] for pairs in out]
+                    fits[i].append((-(weight * value), k, item))
+                elif kind is Kind.GAP:
+                    gaps[i].append(item)
+                elif weight * value != 0:  # a neutral fact that did not count is not a line
+                    notes[i].append(item)
+    out: list[list[Any]] = []
+    for found, noted, missing in zip(fits, notes, gaps, strict=True):
+        found.sort(key=_fit_order)
+        out.append([item for _, _, item in found] + noted + missing)
+    return out
+
+
+def _fit_order(fit: tuple[float, int, Any]) -> tuple[float, int]:
+    """A fit's place: largest contribution first, then registry order."""
+    return fit[0], fit[1]

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 
 from matcher.core.scoring import TherapistIndex, WeightSet, load_default, match
+from matcher.core.scoring.feature import Shown
 from matcher.core.scoring.features.cost import money
+from matcher.core.scoring.query import ClientQuery
 from tests.core.scoring.reference import make_intake, make_profile
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)  # US on summer time, UK not yet
@@ -291,3 +294,28 @@ def test_the_format_reason_values_each_row_as_the_score_does() -> None:
                 assert (math.isnan(distance) and math.isnan(far[row])) or distance == pytest.approx(
                     far[row], abs=1e-9
                 )
+
+
+def test_listed_rows_reads_every_shown_row_as_one_row_at_a_time() -> None:
+    """The code sets of all shown rows at once, across words, unknown codes never listed."""
+    many = [f"x{i}" for i in range(70)]  # concerns past the first 64 bits: a second word
+    profiles = [
+        make_profile("a", concerns=["depression", "x3"]),
+        make_profile("b", concerns=["x68", "anxiety"]),
+        make_profile("c", concerns=many),
+        make_profile("d", concerns=["grief"]),
+    ]
+    index = TherapistIndex.build(profiles)
+    codes = ("x68", "nobody-lists-this", "depression", "x3", "anxiety")
+    rows = np.array([index.rows[k] for k in ("d", "c", "a", "b")], dtype=np.intp)
+    shown = Shown(index, ClientQuery.from_intake(make_intake()), rows, NOW)
+    assert shown.listed_rows("concerns", codes) == [
+        (False, False, False, False, False),
+        (True, False, False, True, False),
+        (False, False, True, True, False),
+        (True, False, False, False, True),
+    ]
+    assert shown.listed_rows("concerns", codes) == [
+        shown.listed("concerns", row, codes) for row in rows.tolist()
+    ]
+    assert shown.listed_rows("concerns", ()) == [(), (), (), ()]

@@ -20,7 +20,6 @@ from matcher.core.scoring.feature import (
     Shown,
     fit,
     gap,
-    per_row,
     positive,
     rank_discount,
 )
@@ -60,17 +59,17 @@ def sentences(concerns: tuple[str, ...], listed: tuple[bool, ...]) -> tuple[Said
     return tuple(said)
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """The concerns the therapist works with, and the ones they do not list."""
+def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
+    """The concerns each therapist works with, and the ones they do not list."""
     concerns = shown.query.concerns
-    return sentences(concerns, shown.listed("concerns", row, concerns))
+    return [sentences(concerns, listed) for listed in shown.listed_rows("concerns", concerns)]
 
 
 FEATURE = Feature(
     name="concerns",
     meaning="Share of the client's concerns the therapist lists, weighted by rank.",
     compute=compute,
-    explain=per_row(explain),
+    explain=explain,
     given=lambda q: bool(q.concerns),
     intake_fields=("concerns",),
     must_have=positive(compute),

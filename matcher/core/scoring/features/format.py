@@ -129,8 +129,9 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     """The best-valued format of each shown therapist (a handful of rows: plain arithmetic)."""
     q, index = shown.query, shown.index
     said: list[Sequence[Said]] = []
-    for row in shown.rows.tolist():
-        offered = shown.listed("formats", row, q.formats)
+    for row, offered in zip(
+        shown.rows.tolist(), shown.listed_rows("formats", q.formats), strict=True
+    ):
         best, chosen, distance = 0.0, -1, math.nan
         for position, code in enumerate(q.formats):
             if not offered[position]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from matcher import vocabulary as vocab
 from matcher.core.scoring.columns import Bools, CodeSet, Floats, Profile, Rows, Table
-from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap, per_row
+from matcher.core.scoring.feature import Feature, Said, Shown, fit, gap
 from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import listing
 
@@ -75,15 +75,15 @@ def must_have(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime)
     return np.asarray(hits(index, q, rows, shared=q.wants_shared_identity) > 0, np.bool_)
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
+def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     """Shared communities, communities known, and the ones with no listed experience."""
     q = shown.query
-    return sentences(
-        q.identities,
-        q.wants_shared_identity,
-        shown.listed("identities", row, q.identities),
-        shown.listed("competent", row, q.identities),
-    )
+    shared = shown.listed_rows("identities", q.identities)
+    known = shown.listed_rows("competent", q.identities)
+    return [
+        sentences(q.identities, q.wants_shared_identity, member, competent)
+        for member, competent in zip(shared, known, strict=True)
+    ]
 
 
 @functools.lru_cache(maxsize=4096)  # the words depend on which communities are shared or known
@@ -120,7 +120,7 @@ FEATURE = Feature(
     name="identity",
     meaning="Competent with (and, if asked, shares) the client's communities.",
     compute=compute,
-    explain=per_row(explain),
+    explain=explain,
     given=lambda q: bool(q.identities),
     intake_fields=("identities",),
     must_have=must_have,

@@ -19,7 +19,6 @@ from matcher.core.scoring.feature import (
     first_hit,
     fit,
     gap,
-    per_row,
     positive,
 )
 from matcher.core.scoring.query import ClientQuery
@@ -54,17 +53,17 @@ def sentences(wanted: tuple[str, ...], speaks: tuple[bool, ...]) -> tuple[Said, 
     return tuple(said)
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """The best-ranked language spoken; the first choice named when it is not."""
+def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
+    """The best-ranked language each therapist speaks; the first choice named when it is not."""
     wanted = shown.query.languages
-    return sentences(wanted, shown.listed("languages", row, wanted))
+    return [sentences(wanted, speaks) for speaks in shown.listed_rows("languages", wanted)]
 
 
 FEATURE = Feature(
     name="language",
     meaning="Speaks a language the client asked for; the first choice counts fully.",
     compute=compute,
-    explain=per_row(explain),
+    explain=explain,
     given=lambda q: bool(q.languages),
     intake_fields=("languages",),
     must_have=positive(compute),

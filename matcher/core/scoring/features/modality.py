@@ -19,7 +19,6 @@ from matcher.core.scoring.feature import (
     first_hit,
     fit,
     gap,
-    per_row,
     positive,
 )
 from matcher.core.scoring.query import ClientQuery
@@ -54,17 +53,17 @@ def sentences(wanted: tuple[str, ...], offered: tuple[bool, ...]) -> tuple[Said,
     return (gap(f"Does not offer {listing([label(m) for m in wanted], 'or')}"),)
 
 
-def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
-    """The best-ranked modality offered, or the ones the client asked for."""
+def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
+    """The best-ranked modality each therapist offers, or the ones the client asked for."""
     wanted = shown.query.modalities
-    return sentences(wanted, shown.listed("modalities", row, wanted))
+    return [sentences(wanted, offered) for offered in shown.listed_rows("modalities", wanted)]
 
 
 FEATURE = Feature(
     name="modality",
     meaning="Offers a therapy the client asked for; the first choice counts fully.",
     compute=compute,
-    explain=per_row(explain),
+    explain=explain,
     given=lambda q: bool(q.modalities),
     intake_fields=("modalities",),
     must_have=positive(compute),
