@@ -11,6 +11,8 @@ the directory's listed slots, into what each kind of knowledge reaches:
 - ``bayes``: every true match effect plus each therapist's u_t as the ratings reveal it (records
   estimated from the rated referrals' residuals beyond the true match effects, shrunk as the
   service shrinks them): what any learner could reach from these ratings;
+- ``bayes_true_tau2``: the same records shrunk with the world's true tau^2 instead of the
+  estimated one (the posterior mean of u_t given these ratings and the true match effects);
 - ``oracle``: best non-negative weights on the 11 features with the learned model's records (the
   report's oracle), ``oracle_no_records`` the same without the records, ``oracle_true_u`` with the
   records replaced by each therapist's true u_t;
@@ -121,16 +123,26 @@ def _referral_truth(db: Database, world: truth.World) -> dict[str, float]:
     return out
 
 
-def _bayes_records(db: Database, world: truth.World) -> tuple[dict[str, float], float]:
-    """Each rated therapist's u_t as the ratings reveal it beyond the TRUE match effects, and the
-    between-therapist variance estimated on the way."""
+def _bayes_records(
+    db: Database, world: truth.World
+) -> tuple[dict[str, float], float, dict[str, float]]:
+    """Each rated therapist's u_t as the ratings reveal it beyond the TRUE match effects, the
+    between-therapist variance estimated on the way, and the same records shrunk with the
+    world's TRUE tau^2 (the within variance as estimated): the Bayes posterior mean."""
     with db.session() as session:
         rated = alliance.referral_alliance(session)
     known = _referral_truth(db, world)
     residual = rated.mean - np.array([known[r] for r in rated.referral_ids.tolist()])
     records = estimate_records(rated.therapist_ids, residual)
     estimate = (records.estimate - records.mean).tolist()
-    return dict(zip(records.therapist_ids, estimate, strict=True)), records.between_var
+    tau2 = world.truth.therapist_sd**2
+    kept = records.n * tau2 / (records.n * tau2 + records.within_var)
+    posterior = (kept * (records.raw_mean - records.mean)).tolist()
+    return (
+        dict(zip(records.therapist_ids, estimate, strict=True)),
+        records.between_var,
+        dict(zip(records.therapist_ids, posterior, strict=True)),
+    )
 
 
 def _nnls_within(pools: list[Any], column: str, drop_records: bool = False) -> np.ndarray:
@@ -162,7 +174,7 @@ def diagnose(config: SimulationConfig, folder: Path) -> dict[str, Any]:
             "default": alliance.alliance_feature_values(session, default),
             "learned": alliance.alliance_feature_values(session, learned_ws),
         }
-    bayes_u, bayes_tau2 = _bayes_records(db, world)
+    bayes_u, bayes_tau2, posterior_u = _bayes_records(db, world)
     true_u = {
         t: float(np.clip(0.5 + s.effect / ALLIANCE_SPAN, 0, 1)) for t, s in world.therapists.items()
     }
@@ -186,6 +198,7 @@ def diagnose(config: SimulationConfig, folder: Path) -> dict[str, Any]:
         t = pool.truth
         u = pool.therapist_effect
         posterior = np.array([bayes_u.get(i, 0.0) for i in ids])
+        true_var = np.array([posterior_u.get(i, 0.0) for i in ids])
         x_l = pool.values["learned"]
         coef_l = learned_ws.vector()
         record_learned = coef_l[ALLIANCE] * (x_l[:, ALLIANCE] - 0.5)
@@ -203,6 +216,7 @@ def diagnose(config: SimulationConfig, folder: Path) -> dict[str, Any]:
             "match_only": np.argsort(-(t - u), kind="stable")[:TOP],
             "therapist_only": np.argsort(-u, kind="stable")[:TOP],
             "bayes": np.argsort(-(t - u + posterior), kind="stable")[:TOP],
+            "bayes_true_tau2": np.argsort(-(t - u + true_var), kind="stable")[:TOP],
             "best": np.argsort(-t, kind="stable")[:TOP],
         }
         picked.setdefault("random", []).append(float(t.mean()))

@@ -93,7 +93,7 @@ class Shown:
         if not positions:
             return [()] * len(self.rows)
         where = np.array([max(p, 0) for p in positions], dtype=np.intp)
-        words = self.index.column(column).take(self.rows, axis=0)[:, where >> 6]
+        words = self.index.column(column)[self.rows[:, np.newaxis], where >> 6]
         bits = words >> (where & 63).astype(np.uint64) & np.uint64(1)
         if -1 in positions:  # a code no therapist lists: never listed
             bits[:, [p < 0 for p in positions]] = 0

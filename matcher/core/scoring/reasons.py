@@ -60,14 +60,13 @@ def _ordered(shown: Shown, values: Floats, weights: WeightSet, *, named: bool) -
 
     Notes and gaps are ordered by feature alone (heaviest first, then registry order), so the
     features are visited in that order and they need no sorting; a row's fits are sorted by
-    contribution, ties in registry order, and a feature's own sentences keep their order
-    (the sort is stable).
+    contribution, ties in registry order, and a feature's own sentences keep their order.
     """
     q, w = shown.query, weights.weights
     given = [k for k, feature in enumerate(REGISTRY) if feature.gave(q)]
     given.sort(key=lambda k: (-w[REGISTRY[k].name], k))
     size = len(shown.rows)
-    fits: list[list[tuple[float, int, Any]]] = [[] for _ in range(size)]
+    fits: list[list[tuple[float, int, int, Any]]] = [[] for _ in range(size)]
     notes: list[list[Any]] = [[] for _ in range(size)]
     gaps: list[list[Any]] = [[] for _ in range(size)]
     for k in given:
@@ -75,22 +74,19 @@ def _ordered(shown: Shown, values: Floats, weights: WeightSet, *, named: bool) -
         name, weight = feature.name, w[feature.name]
         column = values[:, k]
         said_per_row = feature.explain(shown, column)
-        for i, (said, value) in enumerate(zip(said_per_row, column.tolist(), strict=True)):
+        counted = (weight * column).tolist()
+        for i, said in enumerate(said_per_row):
             for kind, text in said:
                 item = Reason(name, kind, text) if named else text
                 if kind is Kind.FIT:
-                    fits[i].append((-(weight * value), k, item))
+                    # The arrival number keeps a feature's own order; no two items compared.
+                    fits[i].append((-counted[i], k, len(fits[i]), item))
                 elif kind is Kind.GAP:
                     gaps[i].append(item)
-                elif weight * value != 0:  # a neutral fact that did not count is not a line
+                elif counted[i] != 0:  # a neutral fact that did not count is not a line
                     notes[i].append(item)
     out: list[list[Any]] = []
     for found, noted, missing in zip(fits, notes, gaps, strict=True):
-        found.sort(key=_fit_order)
-        out.append([item for _, _, item in found] + noted + missing)
+        found.sort()
+        out.append([fit[3] for fit in found] + noted + missing)
     return out
-
-
-def _fit_order(fit: tuple[float, int, Any]) -> tuple[float, int]:
-    """A fit's place: largest contribution first, then registry order."""
-    return fit[0], fit[1]
