@@ -63,10 +63,6 @@ class Shown:
     now: datetime
     # column -> {row: that row's code set as one Python int}, read once for every sentence.
     _masks: dict[str, dict[int, int]] = field(default_factory=dict, compare=False, repr=False)
-    # (column, codes) -> the codes' bit positions (-1: a code no therapist lists).
-    _positions: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
 
     def masks(self, column: str) -> dict[int, int]:
         """Every shown row's code set in a code-set column, as Python ints (read once)."""
@@ -88,8 +84,10 @@ class Shown:
         return bool(self.masks(column)[row] >> position & 1)
 
     def listed_rows(self, column: str, codes: tuple[str, ...]) -> list[tuple[bool, ...]]:
-        """``listed`` for every shown row at once, in row order (a few array operations)."""
-        positions = self._bit_positions(column, codes)
+        """``lists`` for each of ``codes``, for every shown row at once, in row order (a few array
+        operations)."""
+        position = self.index.table(column).position
+        positions = [position.get(code, -1) for code in codes]  # -1: a code nobody lists
         if not positions:
             return [()] * len(self.rows)
         where = np.array([max(p, 0) for p in positions], dtype=np.intp)
@@ -98,22 +96,6 @@ class Shown:
         if -1 in positions:  # a code no therapist lists: never listed
             bits[:, [p < 0 for p in positions]] = 0
         return list(map(tuple, bits.astype(np.bool_).tolist()))
-
-    def _bit_positions(self, column: str, codes: tuple[str, ...]) -> tuple[int, ...]:
-        """The codes' bit positions in a code-set column (-1: a code no therapist lists)."""
-        key = (column, codes)
-        positions = self._positions.get(key)
-        if positions is None:
-            position = self.index.table(column).position
-            positions = self._positions[key] = tuple(position.get(c, -1) for c in codes)
-        return positions
-
-    def listed(self, column: str, row: int, codes: tuple[str, ...]) -> tuple[bool, ...]:
-        """``lists`` for each of ``codes`` in turn (their bit positions looked up once)."""
-        positions = self._bit_positions(column, codes)
-        masks = self._masks.get(column)
-        mask = (masks if masks is not None else self.masks(column))[row]
-        return tuple([p >= 0 and mask >> p & 1 == 1 for p in positions])
 
 
 # Sentences for each shown row, given the feature's values for them.

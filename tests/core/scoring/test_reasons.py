@@ -316,6 +316,6 @@ def test_listed_rows_reads_every_shown_row_as_one_row_at_a_time() -> None:
         (True, False, False, False, True),
     ]
     assert shown.listed_rows("concerns", codes) == [
-        shown.listed("concerns", row, codes) for row in rows.tolist()
+        tuple(shown.lists("concerns", row, code) for code in codes) for row in rows.tolist()
     ]
     assert shown.listed_rows("concerns", ()) == [(), (), (), ()]
