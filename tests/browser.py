@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,10 +29,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+def buffered(app: Flask) -> WSGIApplication:
+    """``app`` with each response read whole and closed before the dev server writes it.
+
+    Werkzeug's dev server drains the socket before it closes the response, and a client
+    that dropped the connection makes that read raise: a static file's handle then stays
+    open until garbage collection warns about it in some later test.
+    """
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = Response.from_app(app, environ, buffered=True)
+        return response(environ, start_response)
+
+    return serve
+
+
 @contextmanager
 def live_server(app: Flask) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
