@@ -67,6 +67,22 @@ def scores(values: Floats, weights: WeightSet, *, zero: Collection[int] = ()) ->
     return total
 
 
+def kth_best(values: Floats, k: int) -> float:
+    """The ``k``-th largest of ``values`` (1 <= k <= len), exactly, without partitioning them all.
+
+    The k-th largest of any subset is at most the k-th largest of the whole, so every value
+    that can be among the ``k`` largest is at least that of an evenly strided sample of about
+    ``sqrt(k * len)`` values: partition the sample, then only the values reaching its k-th.
+    """
+    n = len(values)
+    stride = int(np.sqrt(n / k)) if n > 64 * k else 1
+    if stride > 1:
+        sample = values[::stride]
+        floor = np.partition(sample, len(sample) - k)[len(sample) - k]
+        values = values[values >= floor]  # every one of the k largest, ties included
+    return float(np.partition(values, len(values) - k)[len(values) - k])
+
+
 def top(score: Floats, limit: int) -> Rows:
     """Positions of the ``limit`` best scores; ties go to the earlier position (lower id)."""
     size = min(limit, len(score))
@@ -75,8 +91,7 @@ def top(score: Floats, limit: int) -> Rows:
     if size == len(score):
         candidates = np.arange(len(score))
     else:
-        cut = len(score) - size
-        kth = np.partition(score, cut)[cut]  # the size-th best score
+        kth = kth_best(score, size)
         # Fewer than ``size`` beat the k-th score; the rest are the lowest ids tied with it.
         above = np.flatnonzero(score > kth)
         tied = np.flatnonzero(score == kth)[: size - len(above)]
@@ -266,8 +281,7 @@ def _contenders(
         remaining = float(sum(w[k] for k in pending))
         for k in pending:
             if len(positions) > limit:
-                cut = len(lower) - limit  # the limit-th best lower bound
-                kth = np.partition(lower, cut)[cut]
+                kth = kth_best(lower, limit)  # the limit-th best lower bound
                 alive = np.flatnonzero(lower + (remaining + _SLACK) >= kth - _SLACK)
                 if len(alive) < len(positions):
                     positions, lower, narrowed = positions.take(alive), lower.take(alive), True

@@ -24,7 +24,7 @@ from matcher.core.scoring import (
     rank_discount,
 )
 from matcher.core.scoring import weights as weights_module
-from matcher.core.scoring.engine import top
+from matcher.core.scoring.engine import kth_best, top
 from tests.core.scoring.reference import make_intake, make_profile
 
 # A Tuesday in March when US clocks have moved to summer time and UK clocks have not yet.
@@ -461,3 +461,25 @@ def test_top_keeps_the_best_and_breaks_ties_by_position() -> None:
         limit = int(rng.integers(0, 35))
         expected = sorted(range(len(score)), key=lambda i: (-score[i], i))[:limit]
         assert top(score, limit).tolist() == expected
+
+
+def test_top_over_long_score_lists_agrees_with_a_full_sort() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(300):  # long enough for kth_best to take its strided sample first
+        size = int(rng.integers(600, 20_000))
+        levels = int(rng.choice([3, 50, 1_000_000]))  # many ties, some, almost none
+        score = rng.integers(0, levels, size) / levels
+        limit = int(rng.integers(1, 12))
+        expected = np.lexsort((np.arange(size), -score))[:limit]
+        assert top(score, limit).tolist() == expected.tolist()
+
+
+def test_kth_best_is_the_kth_largest_whatever_the_order_and_ties() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(500):
+        size = int(rng.integers(1, 5_000))
+        values = rng.integers(0, int(rng.integers(1, 100)), size).astype(np.float64)
+        if rng.random() < 0.3:  # sorted either way: the strided sample sees only one end's values
+            values = np.sort(values)[:: int(rng.choice([1, -1]))].copy()
+        k = int(rng.integers(1, min(size, 40) + 1))
+        assert kth_best(values, k) == np.sort(values)[size - k]
