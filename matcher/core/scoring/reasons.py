@@ -69,6 +69,7 @@ def _ordered(shown: Shown, values: Floats, weights: WeightSet, *, named: bool) -
     fits: list[list[tuple[float, int, int, Any]]] = [[] for _ in range(size)]
     notes: list[list[Any]] = [[] for _ in range(size)]
     gaps: list[list[Any]] = [[] for _ in range(size)]
+    arrival = 0  # counts every fit: keeps a feature's own order, so no two items are compared
     for k in given:
         feature = REGISTRY[k]
         name, weight = feature.name, w[feature.name]
@@ -79,8 +80,8 @@ def _ordered(shown: Shown, values: Floats, weights: WeightSet, *, named: bool) -
             for kind, text in said:
                 item = Reason(name, kind, text) if named else text
                 if kind is Kind.FIT:
-                    # The arrival number keeps a feature's own order; no two items compared.
-                    fits[i].append((-counted[i], k, len(fits[i]), item))
+                    arrival += 1
+                    fits[i].append((-counted[i], k, arrival, item))
                 elif kind is Kind.GAP:
                     gaps[i].append(item)
                 elif counted[i] != 0:  # a neutral fact that did not count is not a line
