@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +20,10 @@ from matcher.web.api.auth import authorize
 from matcher.web.api.problems import PROBLEM_MIMETYPE
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The body is decoded as strict UTF-8, so a lone surrogate can only come from an escape: a body
+# without ``\uD800``-``\uDFFF`` (either case) holds none, and needs no walk over its values.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 class IdConverter(BaseConverter):
@@ -64,6 +69,8 @@ class JsonParser(FlaskParser):
         except (RecursionError, ValueError):
             # Nesting too deep for the decoder, or an integer too long to convert.
             abort(400, message="Malformed JSON body.", errors={"body": ["Cannot be decoded."]})
+        if not SURROGATE_ESCAPE.search(req.get_data(cache=True)):
+            return data
         bad = invalid_text(data)
         if bad is not None:
             abort(422, errors={bad: ["Not valid Unicode (unpaired surrogate)."]})
