@@ -95,6 +95,8 @@ def _table(measured: list[Measured], levels: list[int]) -> str:
             runs = [
                 m for m in measured if m.configuration == name and m.load.connections == connections
             ]
+            if not runs:  # a configuration left out of this run
+                continue
             rps = [m.load.rps for m in runs]
             p99 = [m.load.p99 for m in runs]
             lines.append(
@@ -118,6 +120,11 @@ def main() -> int:
     parser.add_argument("--connections", default="4,16", help="comma-separated levels")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per level")
     parser.add_argument("--rounds", type=int, default=3, help="turns each configuration takes")
+    parser.add_argument(
+        "--configurations",
+        default=",".join(CONFIGURATIONS),
+        help=f"comma-separated, of: {', '.join(CONFIGURATIONS)}",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -131,7 +138,7 @@ def main() -> int:
             f"therapists {args.therapists}, workers {args.workers}, {args.duration} s per level, "
             f"{args.rounds} rounds, {os.cpu_count()} cores"
         )
-        names = list(CONFIGURATIONS)
+        names = [name for name in args.configurations.split(",") if name in CONFIGURATIONS]
         for round_ in range(args.rounds):
             print(f"round {round_ + 1}")
             # Alternate who goes first, so a slow spell on the machine favours no one.
