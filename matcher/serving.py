@@ -37,11 +37,18 @@ class BoundedThreadWorker(ThreadWorker):
     # arbiter's timeout is counted in seconds, so one beat in this many is plenty.
     BEAT_SECONDS = 0.5
 
+    # A busy worker still takes one waiting connection in this long. Kept-alive clients can
+    # hold more connections in a worker than it has threads, keeping every thread busy without
+    # a pause: without this, a new connection would wait in the listen queue until they stop
+    # (tests/test_serving.py measured 3 s, wrk's 2 s timeouts in bench/http_workers.py).
+    ACCEPT_HOLD_SECONDS = 0.05
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._started: dict[int, float] = {}
         self._beat = 0.0
         self._in_flight = 0  # requests handed to the threads and not yet finished
+        self._held_since = 0.0  # when accepting last stopped because every thread was busy
 
     # Accepting only while a thread is free. Every worker waits on the one listening socket,
     # and the first awake drains it: when a client opened many keep-alive connections at once
@@ -50,14 +57,18 @@ class BoundedThreadWorker(ThreadWorker):
     # leaves new connections to the others; once a thread frees up it accepts again.
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        """Gthread's switch, held off while every thread is busy."""
-        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
+        """Gthread's switch, held off while every thread is busy (for ``ACCEPT_HOLD_SECONDS`` at
+        most: gthread's loop asks again on every turn)."""
+        free = self._in_flight < self.cfg.threads
+        overdue = time.monotonic() - self._held_since >= self.ACCEPT_HOLD_SECONDS
+        super().set_accept_enabled(enabled and (free or overdue))
 
     def enqueue_req(self, conn: Any) -> None:
         """Hand a connection's request to the threads; stop accepting if they are all busy."""
         self._in_flight += 1
         if self._in_flight >= self.cfg.threads and self._accepting:
             super().set_accept_enabled(False)
+            self._held_since = time.monotonic()
         super().enqueue_req(conn)
 
     def finish_request(self, conn: Any, fs: Any) -> None:

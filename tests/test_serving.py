@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -311,6 +312,86 @@ def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others() 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def brief_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app whose every request takes 20 ms."""
+    time.sleep(0.02)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+@contextmanager
+def _gthread_server(app: str, workers: int, threads: int) -> Iterator[int]:
+    """``app`` (a WSGI app in this module) under BoundedThreadWorker; yields its port."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        f"--worker-class={BoundedThreadWorker.__module__}.{BoundedThreadWorker.__name__}",
+        "--no-control-socket",
+        f"--bind=127.0.0.1:{port}",
+        f"{__name__}:{app}",
+    ]
+    server = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _ask(sock: socket.socket) -> None:
+    """One keep-alive request on ``sock``, its whole answer read."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while not data.endswith(b"\r\n\r\nok"):
+        chunk = sock.recv(4096)
+        assert chunk, "connection closed"
+        data += chunk
+
+
+@pytest.mark.slow
+def test_a_new_connection_is_served_while_kept_alive_clients_keep_every_thread_busy() -> None:
+    """Four keep-alive clients asking without pause keep a worker's 2 threads busy; a new
+    connection is still answered within a second, not only once they stop (3 s later)."""
+    with _gthread_server("brief_app", workers=1, threads=2) as port:
+        stop = time.monotonic() + 4
+        served = [0]
+
+        def hammer() -> None:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                while time.monotonic() < stop:
+                    _ask(sock)
+                    served[0] += 1
+
+        hammers = [threading.Thread(target=hammer) for _ in range(4)]
+        for thread in hammers:
+            thread.start()
+            time.sleep(0.1)  # each gets in during a gap, as clients arriving one by one do
+        time.sleep(0.5)
+        try:
+            before = served[0]
+            started = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                _ask(sock)
+            waited, during = time.monotonic() - started, served[0] - before
+        finally:
+            for thread in hammers:
+                thread.join()
+        assert during > 0  # the others were being served meanwhile
+        assert waited < 1.0, f"a new connection waited {waited:.2f} s behind kept-alive clients"
 
 
 def _pid(port: int) -> str:
