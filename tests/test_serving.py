@@ -271,56 +271,6 @@ def slow_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [body]
 
 
-@pytest.mark.slow
-def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others() -> None:
-    """Four connections opened at once on 2 workers of 2 threads are served by both workers.
-
-    Gthread alone lets the first worker awake accept all four and queue two of them behind its
-    busy threads while the other worker idles; BoundedThreadWorker stops accepting when all its
-    threads are busy.
-    """
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers=2",
-        "--threads=2",
-        f"--worker-class={BoundedThreadWorker.__module__}.{BoundedThreadWorker.__name__}",
-        "--no-control-socket",
-        f"--bind=127.0.0.1:{port}",
-        f"{__name__}:slow_app",
-    ]
-    server = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # both workers up: two distinct processes answer
-            assert server.poll() is None and time.monotonic() < deadline
-            try:
-                _pid(port)
-            except OSError:
-                time.sleep(0.2)
-                continue
-            time.sleep(1)  # the second worker may still be booting
-            break
-        for _ in range(3):  # three bursts: the first worker awake must not take a whole burst
-            sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
-            for sock in sockets:
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            pids = {_read_pid(sock) for sock in sockets}
-            assert len(pids) == 2, pids
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def brief_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """A WSGI app whose every request takes 20 ms."""
-    time.sleep(0.02)
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-    return [b"ok"]
-
-
 @contextmanager
 def _gthread_server(app: str, workers: int, threads: int) -> Iterator[int]:
     """``app`` (a WSGI app in this module) under BoundedThreadWorker; yields its port."""
@@ -339,17 +289,43 @@ def _gthread_server(app: str, workers: int, threads: int) -> Iterator[int]:
     server = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while True:
+        while True:  # a worker up: a request is answered
             assert server.poll() is None and time.monotonic() < deadline
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
+                _pid(port)
             except OSError:
                 time.sleep(0.2)
+                continue
+            break
         yield port
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others() -> None:
+    """Four connections opened at once on 2 workers of 2 threads are served by both workers.
+
+    Gthread alone lets the first worker awake accept all four and queue two of them behind its
+    busy threads while the other worker idles; BoundedThreadWorker stops accepting when all its
+    threads are busy.
+    """
+    with _gthread_server("slow_app", workers=2, threads=2) as port:
+        time.sleep(1)  # the second worker may still be booting
+        for _ in range(3):  # three bursts: the first worker awake must not take a whole burst
+            sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+            for sock in sockets:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            pids = {_read_pid(sock) for sock in sockets}
+            assert len(pids) == 2, pids
+
+
+def brief_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app whose every request takes 20 ms."""
+    time.sleep(0.02)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
 
 
 def _ask(sock: socket.socket) -> None:

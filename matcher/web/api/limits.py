@@ -218,18 +218,23 @@ def init_limits(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=bool(settings.redis_url),
         key_prefix="matcher",
     )
+
     # The API is counted above: Flask-Limiter checks the other requests only. Its request filter
     # would exempt API requests too, but only after resolving their endpoint's limits (about a
     # twentieth of a match request's time), so its hook is swapped for one that skips them.
-    limiter.request_filter(lambda: request.path.startswith("/api/"))
+    def api_request() -> bool:
+        return request.path.startswith("/api/")
+
+    limiter.request_filter(api_request)
     hooks = app.before_request_funcs[None]
-    check = hooks[hooks.index(limiter._check_request_limit)]
+    at = hooks.index(limiter._check_request_limit)
+    check = hooks[at]
 
     def _limit_pages() -> None:
-        if not request.path.startswith("/api/"):
+        if not api_request():
             check()
 
-    hooks[hooks.index(check)] = _limit_pages
+    hooks[at] = _limit_pages
     return limiter
 
 
