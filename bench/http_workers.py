@@ -31,6 +31,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 CONFIGURATIONS: dict[str, dict[str, str]] = {
     "sync": {"MATCHER_WORKER_CLASS": "sync", "MATCHER_THREADS": "1"},
     "gthread-4": {"MATCHER_WORKER_CLASS": "gthread", "MATCHER_THREADS": "4"},
+    "gthread-2": {"MATCHER_WORKER_CLASS": "gthread", "MATCHER_THREADS": "2"},
 }
 
 

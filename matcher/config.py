@@ -70,10 +70,12 @@ class Settings:
     # and ratings stay for learning, unlinked). None: kept until erased on request.
     intake_retention_days: int | None = None
     # Gunicorn: the worker class, threads per worker (1 with sync) and the bound on a request's
-    # time. Gthread with 4 threads won bench/http_workers.py; 120 s leaves room for the largest
-    # import the API accepts (64 MiB, 72,000 profiles: 51 s on two busy cores).
+    # time. Gthread won bench/http_workers.py; 2 threads a worker rather than 4 cut its p99 at 16
+    # connections from 28.5 to 21.4 ms at the same throughput (fewer requests sharing a worker's
+    # GIL at once). 120 s leaves room for the largest import the API accepts (64 MiB, 72,000
+    # profiles: 51 s on two busy cores).
     worker_class: str = "gthread"
-    threads: int = 4
+    threads: int = 2
     timeout: int = 120
     # Reverse proxies in front of the service (nginx: 1) whose X-Forwarded-For/-Proto are
     # trusted; 0 trusts none. Behind a proxy with 0, every client has the proxy's address, so
@@ -143,7 +145,7 @@ class Settings:
             login_rate_limit=env(ENV_PREFIX + "LOGIN_RATE_LIMIT") or "10 per minute",
             intake_retention_days=_int("INTAKE_RETENTION_DAYS", 0) or None,
             worker_class=worker_class,
-            threads=_int("THREADS", 4 if worker_class == "gthread" else 1),
+            threads=_int("THREADS", 2 if worker_class == "gthread" else 1),
             timeout=_int("TIMEOUT", 120),
             proxies=_int("PROXIES", 0),
             stale_after_days=_int("STALE_AFTER_DAYS", 45),
