@@ -70,16 +70,20 @@ def scores(values: Floats, weights: WeightSet, *, zero: Collection[int] = ()) ->
 def kth_best(values: Floats, k: int) -> float:
     """The ``k``-th largest of ``values`` (1 <= k <= len), exactly, without partitioning them all.
 
-    The k-th largest of any subset is at most the k-th largest of the whole, so every value
-    that can be among the ``k`` largest is at least that of an evenly strided sample of about
-    ``sqrt(k * len)`` values: partition the sample, then only the values reaching its k-th.
+    The k-th largest of any subset is at most the k-th largest of the whole, so the k-th largest
+    is at least the k-th of an evenly strided sample of about ``sqrt(k * len)`` values, the
+    floor. If fewer than k values exceed the floor, the floor is the k-th largest; else it is
+    the k-th of those. Lower bounds are sums of a few weights, tied by the thousand at the
+    floor: leaving the ties out keeps the last partition small.
     """
     n = len(values)
     stride = int(np.sqrt(n / k)) if n > 64 * k else 1
     if stride > 1:
         sample = values[::stride]
         floor = np.partition(sample, len(sample) - k)[len(sample) - k]
-        values = values[values >= floor]  # every one of the k largest, ties included
+        values = values[values > floor]
+        if len(values) < k:
+            return float(floor)
     return float(np.partition(values, len(values) - k)[len(values) - k])
 
 

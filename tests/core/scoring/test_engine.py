@@ -483,3 +483,13 @@ def test_kth_best_is_the_kth_largest_whatever_the_order_and_ties() -> None:
             values = np.sort(values)[:: int(rng.choice([1, -1]))].copy()
         k = int(rng.integers(1, min(size, 40) + 1))
         assert kth_best(values, k) == np.sort(values)[size - k]
+
+
+@pytest.mark.parametrize("above", [0, 1, 9, 10, 11, 40])
+def test_kth_best_when_few_values_stand_above_a_tied_crowd(above: int) -> None:
+    # Ties by the thousand at the sample's k-th value (as lower bounds are) and a few values
+    # above it, kept off the strided sample: the k-th largest is the tie unless k stand above.
+    values = np.zeros(20_000)
+    values[np.arange(above) * 97 + 1] = np.arange(above, 0, -1)  # 1..above, mostly off the stride
+    for k in (1, 5, 10):
+        assert kth_best(values, k) == np.sort(values)[len(values) - k]
