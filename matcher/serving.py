@@ -121,7 +121,7 @@ def gunicorn_options(host: str, port: int, workers: int, settings: Settings) -> 
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # Gthread, 4 threads per worker, by bench/http_workers.py (figures in bench/README.md):
+        # Gthread, 2 threads per worker, by bench/http_workers.py (figures in bench/README.md):
         # under wrk's keep-alive clients it served 1.5-4 times the requests of sync workers at 16
         # connections and more in 11 of 14 rounds at 4, with a p99 no worse and a quarter less
         # CPU per request (a sync worker closes every connection and waits for the client to
