@@ -234,7 +234,7 @@ def test_a_request_past_the_timeout_is_cut(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "settings",
     [Settings(), Settings(worker_class="sync", threads=1), Settings(threads=4, timeout=5)],
-    ids=["default", "sync", "gthread-2"],
+    ids=["default", "sync", "gthread-4"],
 )
 def test_gunicorn_runs_the_worker_class_and_timeout_it_is_given(settings: Settings) -> None:
     options = gunicorn_options("127.0.0.1", 8000, 2, settings)
