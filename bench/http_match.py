@@ -115,13 +115,13 @@ def start_server(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``matcher serve`` on ``url`` and warm it up with ``script``; process and base URL."""
     port = free_port()
-    environment = dict(
-        os.environ,
-        MATCHER_DATABASE_URL=url,
-        MATCHER_RATE_LIMIT="100000000 per minute",
-        MATCHER_LOG_LEVEL="WARNING",
-        **(env or {}),
-    )
+    environment = {
+        **os.environ,
+        "MATCHER_DATABASE_URL": url,
+        "MATCHER_RATE_LIMIT": "100000000 per minute",
+        "MATCHER_LOG_LEVEL": "WARNING",
+        **(env or {}),  # the caller's settings win, the log level included
+    }
     command = [sys.executable, "-m", "matcher", "serve", "--port", str(port)]
     with log.open("w") if log else open(os.devnull, "w") as output:  # noqa: PTH123
         server = subprocess.Popen(
