@@ -240,7 +240,8 @@ def contenders(
     therapist's score lies between its partial sum over the features computed so far and that
     plus the weights of the features still to compute. Cheap features are computed for every
     eligible therapist; then each costly feature, heaviest first, only for those whose upper
-    bound still reaches the ``limit``-th best lower bound. Nobody dropped can reach the top,
+    bound still reaches the ``limit``-th best lower bound; last, with every feature counted,
+    those whose sum still reaches the ``limit``-th best. Nobody dropped can reach the top,
     ties included, so the ranking is exactly the one every eligible therapist scored gives.
     """
     positions, values, _ = _contenders(index, q, screening, weights, when, limit)
@@ -277,22 +278,26 @@ def _contenders(
     pending.sort(key=lambda k: -w[k])
     positions: Rows = np.arange(len(rows))
     narrowed = False
-    if pending and 0 < limit < len(rows):
+    if 0 < limit < len(rows):
         lower = np.full(len(rows), weights.intercept)
         for k, column in cheap.items():
             if w[k]:
                 lower += w[k] * column
         remaining = float(sum(w[k] for k in pending))
-        for k in pending:
+        # Before each costly feature, then once more with every feature counted (the sums
+        # are then the scores, to a few ulps): the rows kept are all that can still place.
+        for then in [*pending, None]:
             if len(positions) > limit:
                 kth = kth_best(lower, limit)  # the limit-th best lower bound
                 alive = np.flatnonzero(lower + (remaining + _SLACK) >= kth - _SLACK)
                 if len(alive) < len(positions):
                     positions, lower, narrowed = positions.take(alive), lower.take(alive), True
                     costly = {j: c.take(alive) for j, c in costly.items()}
-            costly[k] = REGISTRY[k].compute(arrays, q, rows.take(positions), when)
-            lower += w[k] * costly[k]
-            remaining -= w[k]
+            if then is None:
+                break
+            costly[then] = REGISTRY[then].compute(arrays, q, rows.take(positions), when)
+            lower += w[then] * costly[then]
+            remaining -= w[then]
     else:
         for k in pending:
             costly[k] = REGISTRY[k].compute(arrays, q, rows, when)
