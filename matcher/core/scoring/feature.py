@@ -135,7 +135,12 @@ def positive(compute: Compute) -> Test:
 
 def rank_discount(i: int) -> float:
     """Weight of the client's i-th choice (from 0): 1, 0.75, 0.5, then 0.25 for the rest."""
-    return max(0.25, 1.0 - 0.25 * i)
+    return 0.25 * rank_quarters(i)
+
+
+def rank_quarters(i: int) -> int:
+    """``rank_discount`` in quarters: 4, 3, 2, then 1 (small integers add up exactly)."""
+    return max(1, 4 - i)
 
 
 def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
@@ -148,13 +153,18 @@ def best_ranked(hits: Iterable[npt.NDArray[Any]], size: int) -> Floats:
 
 
 def first_hit(hits: Sequence[Bools], size: int) -> Floats:
-    """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall)."""
+    """``best_ranked`` for yes/no hits: d_i of the first choice hit (discounts only fall).
+
+    Taken as the largest of the hits' discounts in quarters, one byte a row, then scaled once:
+    the same values as choosing row by row (``np.where``), several times faster, with no
+    branch on each row's hits.
+    """
     if not hits:
         return np.zeros(size)
-    out = np.where(hits[-1], rank_discount(len(hits) - 1), 0.0)
-    for i in reversed(range(len(hits) - 1)):
-        out = np.where(hits[i], rank_discount(i), out)
-    return out
+    out = np.multiply(hits[0], np.uint8(rank_quarters(0)), dtype=np.uint8)
+    for i, hit in enumerate(hits[1:], 1):
+        np.maximum(out, np.multiply(hit, np.uint8(rank_quarters(i)), dtype=np.uint8), out=out)
+    return np.multiply(out, 0.25)
 
 
 @dataclass(frozen=True)

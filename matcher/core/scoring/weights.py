@@ -55,13 +55,17 @@ class WeightSet:
             raise ValueError("intercept + sum(weights) must be <= 1 so the score stays in 0..1.")
         object.__setattr__(self, "intercept", intercept)
         object.__setattr__(self, "weights", MappingProxyType(values))
+        vector = np.array([values[name] for name in FEATURES], dtype=np.float64)
+        vector.flags.writeable = False  # shared by every match with this model
+        object.__setattr__(self, "_vector", vector)
 
     def __hash__(self) -> int:
         return hash((self.version, self.intercept, tuple(self.weights.items())))
 
     def vector(self) -> Floats:
-        """The weights as an array in FEATURES order."""
-        return np.array([self.weights[name] for name in FEATURES], dtype=np.float64)
+        """The weights as an array in FEATURES order (read-only, made once)."""
+        vector: Floats = self.__dict__["_vector"]
+        return vector
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WeightSet:

@@ -21,7 +21,7 @@ from matcher.core.scoring.feature import (
     fit,
     gap,
     positive,
-    rank_discount,
+    rank_quarters,
 )
 from matcher.core.scoring.query import ClientQuery
 from matcher.core.scoring.wording import listing, lower_first
@@ -40,12 +40,13 @@ def label(code: str) -> str:
 
 def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """sum_i d_i * [lists concern i] / sum_i d_i."""
-    hits = np.zeros(len(rows))
-    total = 0.0
+    # Summed in quarters (small integers: exact), so the sums are the discounts' own.
+    quarters = np.zeros(len(rows), dtype=np.int16)
+    total = 0
     for i, listed in enumerate(index.has_each("concerns", q.concerns, rows)):
-        hits = hits + rank_discount(i) * listed
-        total += rank_discount(i)
-    return hits / total if q.concerns else hits
+        quarters += np.multiply(listed, np.int16(rank_quarters(i)), dtype=np.int16)
+        total += rank_quarters(i)
+    return np.multiply(quarters, 0.25) / (0.25 * total) if q.concerns else np.zeros(len(rows))
 
 
 @functools.lru_cache(maxsize=4096)  # the words depend on which concerns are listed, nothing else
