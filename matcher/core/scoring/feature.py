@@ -84,18 +84,25 @@ class Shown:
         return bool(self.masks(column)[row] >> position & 1)
 
     def listed_rows(self, column: str, codes: tuple[str, ...]) -> list[tuple[bool, ...]]:
-        """``lists`` for each of ``codes``, for every shown row at once, in row order (a few array
-        operations)."""
+        """``lists`` for each of ``codes``, for every shown row at once, in row order (each
+        bitset word read once for the shown rows, then tested as Python ints)."""
         position = self.index.table(column).position
-        positions = [position.get(code, -1) for code in codes]  # -1: a code nobody lists
-        if not positions:
-            return [()] * len(self.rows)
-        where = np.array([max(p, 0) for p in positions], dtype=np.intp)
-        words = self.index.column(column)[self.rows[:, np.newaxis], where >> 6]
-        bits = words >> (where & 63).astype(np.uint64) & np.uint64(1)
-        if -1 in positions:  # a code no therapist lists: never listed
-            bits[:, [p < 0 for p in positions]] = 0
-        return list(map(tuple, bits.astype(np.bool_).tolist()))
+        bits = self.index.column(column)
+        words: dict[int, list[int]] = {}
+        tests: list[tuple[list[int], int] | None] = []  # None: a code nobody lists
+        for code in codes:
+            at = position.get(code)
+            if at is None:
+                tests.append(None)
+                continue
+            word = words.get(at >> 6)
+            if word is None:
+                word = words[at >> 6] = bits[:, at >> 6].take(self.rows).tolist()
+            tests.append((word, 1 << (at & 63)))
+        return [
+            tuple(test is not None and test[0][i] & test[1] != 0 for test in tests)
+            for i in range(len(self.rows))
+        ]
 
 
 # Sentences for each shown row, given the feature's values for them.

@@ -28,15 +28,22 @@ def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -
     return index.gather(index.alliance, rows)
 
 
+# What a record says, made once: every match says one of them for each result.
+HIGH = (fit("Past clients rated their first sessions with this therapist highly"),)
+LOW = (gap("Past clients rated their first sessions with this therapist below average"),)
+UNRATED = (note("No early-alliance ratings yet, so counted as average"),)
+AVERAGE = (note("Early-alliance record about average"),)
+
+
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """High, low, about average, or not rated yet (counted at the prior)."""
     if value >= STRONG:
-        return (fit("Past clients rated their first sessions with this therapist highly"),)
+        return HIGH
     if value <= WEAK:
-        return (gap("Past clients rated their first sessions with this therapist below average"),)
+        return LOW
     if value == PRIOR:
-        return (note("No early-alliance ratings yet, so counted as average"),)
-    return (note("Early-alliance record about average"),)
+        return UNRATED
+    return AVERAGE
 
 
 FEATURE = Feature(

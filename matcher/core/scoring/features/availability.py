@@ -87,18 +87,27 @@ def _clock(slot: int, *, end: bool = False) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+# Each slot's start as HH:MM, and each slot as a window's end (a window ending at midnight
+# ends at 24:00), read from a table: a match names the first window of every shown result.
+STARTS = tuple(_clock(slot) for slot in range(SLOTS_PER_DAY))
+ENDS = tuple(_clock(slot, end=True) for slot in range(SLOTS_PER_DAY))
+NO_TIME = gap("No availability in the times you gave")
+
+
 def _say(common: int) -> Said:
     """The first window in common (in the client's time), or how little there is."""
     if not common:
-        return gap("No availability in the times you gave")
+        return NO_TIME
     minutes = SLOT_MINUTES * common.bit_count()
     if minutes < MIN_OVERLAP_MINUTES:
         return gap(f"Only {minutes} minutes a week in common with your times")
     start = (common & -common).bit_length() - 1
     run = common >> start
-    length = min((~run & (run + 1)).bit_length() - 1, SLOTS_PER_DAY - start % SLOTS_PER_DAY)
-    day = DAY_NAMES[start // SLOTS_PER_DAY]
-    text = f"Available {day} {_clock(start)}{EN_DASH}{_clock(start + length, end=True)} your time"
+    day, slot = divmod(start, SLOTS_PER_DAY)
+    # run ^ (run + 1) keeps the run's trailing ones and one bit more.
+    length = min((run ^ (run + 1)).bit_length() - 1, SLOTS_PER_DAY - slot)
+    end = ENDS[(slot + length) % SLOTS_PER_DAY]
+    text = f"Available {DAY_NAMES[day]} {STARTS[slot]}{EN_DASH}{end} your time"
     # Windows are counted day by day: a slot starts one if the slot before is not free
     # or belongs to the day before.
     starts = common & ~((common << 1) & ~DAY_STARTS)
@@ -112,12 +121,13 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     """Each shown therapist's time in common, in the client's own time."""
     q, index = shown.query, shown.index
     client = offset_slots(q.timezone, shown.now)
-    zones, zone_of = index.table("timezone").codes, index.column("timezone")
+    zones = index.table("timezone").codes
     windows = shown.masks("availability")
     shifts: dict[int, int] = {}  # zone position -> slots from the therapist's to the client's
     said: list[Sequence[Said]] = []
-    for row in shown.rows.tolist():
-        zone = int(zone_of[row])
+    for row, zone in zip(
+        shown.rows.tolist(), index.column("timezone").take(shown.rows).tolist(), strict=True
+    ):
         if zone not in shifts:
             shifts[zone] = client - offset_slots(zones[zone], shown.now)
         therapist = rotate(windows[row], shifts[zone])

@@ -7,6 +7,7 @@ Currencies are not converted: max_fee is read in the therapist's currency.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -73,14 +74,26 @@ def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -
     return out
 
 
+NO_FEE = gap("No fee listed")
+
+
 def _fee(shown: Shown, row: int, max_fee: float) -> Said:
     """The fee against the client's limit, in the therapist's currency."""
-    currency, country = shown.index.code("currency", row), shown.query.country
-    fee = float(shown.index.column("fee")[row])
-    sliding = float(shown.index.column("sliding")[row])
-    limit = money(max_fee, currency, country)
+    index = shown.index
+    fee, sliding = float(index.column("fee")[row]), float(index.column("sliding")[row])
     if math.isnan(fee):
-        return gap("No fee listed")
+        return NO_FEE
+    # No sliding scale (NaN) reads as one no limit reaches: a cache key must equal itself.
+    sliding = math.inf if math.isnan(sliding) else sliding
+    return _fee_said(fee, sliding, index.code("currency", row), shown.query.country, max_fee)
+
+
+@functools.lru_cache(maxsize=4096)  # fees and limits are few round numbers, said per result
+def _fee_said(
+    fee: float, sliding: float, currency: str | None, country: str | None, max_fee: float
+) -> Said:
+    """``_fee``'s sentence from the numbers it reads."""
+    limit = money(max_fee, currency, country)
     if fee <= max_fee:
         return fit(f"Fee {money(fee, currency, country)} is within your {limit} limit")
     above = f"Fee {money(fee, currency, country)} is above your {limit} limit"

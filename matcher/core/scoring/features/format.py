@@ -9,6 +9,7 @@ A format the client cannot attend is never an option, so the format filter is al
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -90,10 +91,23 @@ def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -
     return best_ranked(hits, len(rows))
 
 
+@functools.cache  # a handful of formats
+def _offers(code: str) -> str:
+    """'Offers video sessions'."""
+    return f"Offers {vocab.FORMATS.get(code, code).lower()} sessions"
+
+
+@functools.lru_cache(maxsize=1024)  # formats, whole kilometres and choices: a few hundred
+def _said(text: str, position: int) -> Said:
+    """A format's sentence, and which choice it was."""
+    # The first choice goes without saying; a later one tells the client the first is missing.
+    return fit(text if position == 0 else f"{text}, your {ordinal(position)} choice")
+
+
 def _sentence(code: str, position: int, distance: float, q: ClientQuery) -> Said:
     """The format that counted, where (for in person), and which choice it was."""
     if code != "in_person":
-        text = f"Offers {vocab.FORMATS.get(code, code).lower()} sessions"
+        text = _offers(code)
     elif q.location is None:
         text = "Offers in-person sessions"
     elif math.isnan(distance):
@@ -102,8 +116,7 @@ def _sentence(code: str, position: int, distance: float, q: ClientQuery) -> Said
         text = (
             "In person, under 1 km away" if distance < 1 else f"In person, {distance:.0f} km away"
         )
-    # The first choice goes without saying; a later one tells the client the first is missing.
-    return fit(text if position == 0 else f"{text}, your {ordinal(position)} choice")
+    return _said(text, position)
 
 
 def _place(index: TherapistArrays, q: ClientQuery, row: int) -> tuple[float, float]:
@@ -125,6 +138,9 @@ def _place(index: TherapistArrays, q: ClientQuery, row: int) -> tuple[float, flo
     return 1.0 - DISTANCE_PENALTY * distance / q.radius_km, distance
 
 
+NOTHING_TO_ATTEND = (gap("Does not offer a session format you can attend"),)
+
+
 def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
     """The best-valued format of each shown therapist (a handful of rows: plain arithmetic)."""
     q, index = shown.query, shown.index
@@ -142,7 +158,7 @@ def explain(shown: Shown, values: Floats) -> list[Sequence[Said]]:
             if rank_discount(position) * value > best:
                 best, chosen = rank_discount(position) * value, position
         if chosen < 0:
-            said.append((gap("Does not offer a session format you can attend"),))
+            said.append(NOTHING_TO_ATTEND)
         else:
             said.append((_sentence(q.formats[chosen], chosen, distance, q),))
     return said

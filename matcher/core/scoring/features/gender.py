@@ -6,6 +6,7 @@ weight is a tie-breaker; stated preferences are still honoured (Swift et al. 201
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -44,11 +45,17 @@ def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The therapist's gender and which choice it was."""
     code = shown.index.code("gender", row)
     if value > 0 and code in shown.query.genders:
-        wanted = shown.query.genders
-        return (
-            fit(f"{PHRASES.get(code, code.title())}, {choice(wanted.index(code), len(wanted))}"),
-        )
-    return (gap("Not the therapist gender you asked for"),)
+        return _chosen(code, shown.query.genders)
+    return NOT_ASKED_FOR
+
+
+NOT_ASKED_FOR = (gap("Not the therapist gender you asked for"),)
+
+
+@functools.lru_cache(maxsize=256)  # a few genders and orders of choices
+def _chosen(code: str, wanted: tuple[str, ...]) -> Sequence[Said]:
+    """A gender asked for, and which choice it was."""
+    return (fit(f"{PHRASES.get(code, code.title())}, {choice(wanted.index(code), len(wanted))}"),)
 
 
 FEATURE = Feature(

@@ -38,13 +38,19 @@ def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -
     return np.asarray(1.0 - (gaps / len(q.style)) / STYLE_RANGE, np.float64)
 
 
+# Made once: every match with a style asked for says one of them for each result.
+SAID_CLOSE = (fit("Therapy style close to what you asked for"),)
+SAID_PARTLY = (fit("Therapy style partly what you asked for"),)
+SAID_DIFFERENT = (gap("Therapy style differs from what you asked for"),)
+
+
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """Close, partly close, or different from the style asked for."""
     if value >= CLOSE:
-        return (fit("Therapy style close to what you asked for"),)
+        return SAID_CLOSE
     if value >= PARTLY:
-        return (fit("Therapy style partly what you asked for"),)
-    return (gap("Therapy style differs from what you asked for"),)
+        return SAID_PARTLY
+    return SAID_DIFFERENT
 
 
 FEATURE = Feature(
