@@ -43,15 +43,17 @@ def group_counts(
     counts: dict[str, int] = {}
     if not len(rows):
         return counts
-    established = int(rated.take(rows).sum()) if rated is not None else 0
+    established = int(np.count_nonzero(rated.take(rows))) if rated is not None else 0
     _count(counts, "experience", ("new", "established"), (len(rows) - established, established))
-    codes = index.table("identities").codes
-    members = index.has_each("identities", codes, rows)  # each bitset word read once
-    _count(counts, "identity", codes, [int(np.count_nonzero(m)) for m in members])
-    genders = np.asarray(index.column("gender")).take(rows).astype(np.intp)
-    stated = np.bincount(genders[genders >= 0], minlength=len(index.table("gender").codes))
-    _count(counts, "gender", index.table("gender").codes, stated.tolist())
-    _count(counts, "gender", ("unstated",), (int((genders < 0).sum()),))
+    _count(counts, "identity", index.table("identities").codes, index.tally("identities", rows))
+    genders = index.table("gender").codes
+    # Shifted by one, so a gender not stated (-1) is counted first: one histogram for both.
+    tallied = np.bincount(
+        np.asarray(index.column("gender")).take(rows).astype(np.intp) + 1,
+        minlength=len(genders) + 1,
+    ).tolist()
+    _count(counts, "gender", genders, tallied[1:])
+    _count(counts, "gender", ("unstated",), tallied[:1])
     _count(counts, "jurisdiction", (jurisdiction or "unknown",), (len(rows),))
     return counts
 

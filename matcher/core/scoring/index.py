@@ -133,6 +133,9 @@ def _alliance_array(
     return values
 
 
+# Bit i of each byte value (256 x 8): a histogram of a byte times this counts each bit once.
+_BYTE_BITS = (np.arange(256)[:, np.newaxis] >> np.arange(8) & 1).astype(np.intp)
+
 @dataclass(frozen=True, eq=False)
 class TherapistArrays:
     """Per-therapist read-only arrays and their code tables: everything a feature reads.
@@ -193,6 +196,21 @@ class TherapistArrays:
         for word in np.flatnonzero(query).tolist():
             total += np.bitwise_count(self.gather(bits[:, word], rows) & int(query[word]))
         return total
+
+    def tally(self, column: str, rows: Rows) -> list[int]:
+        """How many of ``rows`` list each code of a code-set column, in the table's order.
+
+        Counted a byte of the bitsets at a time (a histogram of its 256 values, then the bits of
+        each value), so the cost grows with the bytes the codes span, not with the codes.
+        """
+        size = len(self.table(column).codes)
+        words = np.ascontiguousarray(self.columns[column].take(rows, axis=0), dtype="<u8")
+        octets = words.view(np.uint8)  # byte j of a row holds bits 8j..8j+7 (little-endian)
+        counts: list[int] = []
+        for byte in range(-(-size // 8)):
+            histogram = np.bincount(octets[:, byte], minlength=256)
+            counts += (histogram @ _BYTE_BITS).tolist()
+        return counts[:size]
 
     def lists(self, column: str, row: int, code: str) -> bool:
         """Whether one therapist lists ``code`` in a code-set column (one bit test)."""

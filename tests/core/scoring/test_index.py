@@ -61,6 +61,33 @@ def test_code_sets_are_bitsets_readable_per_code() -> None:
     assert index.licensed_in("US-NY").tolist() == []
 
 
+def test_tally_counts_each_code_over_the_rows_given() -> None:
+    profiles = [
+        make_profile(therapist_id="t-1", languages=["en", "zu"], identities=["latinx"]),
+        make_profile(therapist_id="t-2", languages=["zu"], identities=["latinx", "lgbtq"]),
+        make_profile(therapist_id="t-3", languages=["es"], identities=[]),
+    ]
+    index = TherapistIndex.build(profiles)
+    languages = list(index.table("languages").codes)
+    every = index.tally("languages", rows_of(index))
+    assert len(every) == len(languages)  # every code, the third word's included
+    assert {code: n for code, n in zip(languages, every, strict=True) if n} == {
+        "en": 1,
+        "zu": 2,
+        "es": 1,
+    }
+    first_two = dict(
+        zip(
+            index.table("identities").codes,
+            index.tally("identities", np.array([0, 1])),
+            strict=True,
+        )
+    )
+    assert first_two["latinx"] == 2 and first_two["lgbtq"] == 1
+    assert sum(index.tally("identities", np.array([2]))) == 0
+    assert sum(index.tally("identities", np.empty(0, dtype=np.intp))) == 0
+
+
 def test_missing_populations_mean_adults() -> None:
     index = TherapistIndex.build(
         [make_profile(populations=[]), make_profile("t-2", populations=None)]
