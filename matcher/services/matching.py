@@ -30,7 +30,7 @@ from matcher.core.scoring import (
     top,
 )
 from matcher.core.scoring.features import feature_matrix
-from matcher.core.scoring.index import Bools, Floats
+from matcher.core.scoring.index import Bools, Floats, Rows
 from matcher.schemas.intake import normalise
 from matcher.services import apart
 from matcher.services import exploration as exploring
@@ -132,6 +132,29 @@ def referrals_per_row(ids: npt.NDArray[np.str_], counts: Mapping[str, int]) -> F
     return np.where(names[at] == ids, values[at], 0.0)
 
 
+def _kept_values(
+    index: TherapistIndex,
+    q: ClientQuery,
+    rows: Rows,
+    positions: Rows,
+    best: Rows,
+    best_values: Floats,
+    when: datetime,
+) -> Floats:
+    """Feature rows for the kept eligible ``positions``: the best's (``best``, scored in full
+    by the shortlist as ``best_values``) reused, the others kept (an explored sample, a
+    waitlist's choice) computed."""
+    order = np.argsort(best)
+    sorted_best = best[order]
+    at = np.minimum(np.searchsorted(sorted_best, positions), len(sorted_best) - 1)
+    scored = sorted_best[at] == positions
+    values = np.empty((len(positions), best_values.shape[1]))
+    values[scored] = best_values[order[at[scored]]]
+    if not scored.all():
+        values[~scored] = feature_matrix(index, q, rows[positions[~scored]], when)
+    return values
+
+
 def recorded(
     snap: Snapshot,
     freshness: fresh.Freshness,
@@ -200,7 +223,7 @@ def recorded(
     if whole is not None:
         values = whole.values[positions]
     else:
-        values = feature_matrix(index, q, rows[positions], when)
+        values = _kept_values(index, q, rows, positions, best, best_of.values[best_order], when)
     evaluation = Evaluation(
         index,
         q,

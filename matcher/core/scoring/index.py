@@ -136,6 +136,7 @@ def _alliance_array(
 # Bit i of each byte value (256 x 8): a histogram of a byte times this counts each bit once.
 _BYTE_BITS = (np.arange(256)[:, np.newaxis] >> np.arange(8) & 1).astype(np.intp)
 
+
 @dataclass(frozen=True, eq=False)
 class TherapistArrays:
     """Per-therapist read-only arrays and their code tables: everything a feature reads.
