@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -36,6 +36,8 @@ class WeightSet:
     version: int
     intercept: float
     weights: Mapping[str, float]
+    # The weights in FEATURES order, made once from ``weights`` (read-only: every match shares it).
+    _vector: Floats = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.weights) - set(FEATURES))
@@ -56,7 +58,7 @@ class WeightSet:
         object.__setattr__(self, "intercept", intercept)
         object.__setattr__(self, "weights", MappingProxyType(values))
         vector = np.array([values[name] for name in FEATURES], dtype=np.float64)
-        vector.flags.writeable = False  # shared by every match with this model
+        vector.flags.writeable = False
         object.__setattr__(self, "_vector", vector)
 
     def __hash__(self) -> int:
@@ -64,8 +66,7 @@ class WeightSet:
 
     def vector(self) -> Floats:
         """The weights as an array in FEATURES order (read-only, made once)."""
-        vector: Floats = self.__dict__["_vector"]
-        return vector
+        return self._vector
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WeightSet:

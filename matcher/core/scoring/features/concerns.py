@@ -40,13 +40,14 @@ def label(code: str) -> str:
 
 def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -> Floats:
     """sum_i d_i * [lists concern i] / sum_i d_i."""
-    # Summed in quarters (small integers: exact), so the sums are the discounts' own.
+    # Summed in quarters (small integers: exact); quarters over quarters is the same quotient
+    # as the discounts' sum over theirs, to the last bit (both are scaled by a power of two).
     quarters = np.zeros(len(rows), dtype=np.int16)
     total = 0
     for i, listed in enumerate(index.has_each("concerns", q.concerns, rows)):
         quarters += np.multiply(listed, np.int16(rank_quarters(i)), dtype=np.int16)
         total += rank_quarters(i)
-    return np.multiply(quarters, 0.25) / (0.25 * total) if q.concerns else np.zeros(len(rows))
+    return quarters / total if q.concerns else np.zeros(len(rows))
 
 
 @functools.lru_cache(maxsize=4096)  # the words depend on which concerns are listed, nothing else

@@ -41,15 +41,15 @@ def compute(index: TherapistArrays, q: ClientQuery, rows: Rows, now: datetime) -
     return first_hit([genders == positions.get(g, -2) for g in q.genders], len(rows))
 
 
+NOT_ASKED_FOR = (gap("Not the therapist gender you asked for"),)
+
+
 def explain(shown: Shown, row: int, value: float) -> Sequence[Said]:
     """The therapist's gender and which choice it was."""
     code = shown.index.code("gender", row)
     if value > 0 and code in shown.query.genders:
         return _chosen(code, shown.query.genders)
     return NOT_ASKED_FOR
-
-
-NOT_ASKED_FOR = (gap("Not the therapist gender you asked for"),)
 
 
 @functools.lru_cache(maxsize=256)  # a few genders and orders of choices
