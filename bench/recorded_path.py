@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +38,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.http_single import load
+from bench.request_path import median_ms
 from matcher.app import create_app
 from matcher.config import Settings
 from matcher.services import recording
 
 
-def median_ms(step: Callable[[Any], Any], items: list[Any], runs: int) -> float:
-    """Median milliseconds of ``step`` over every item, ``runs`` passes."""
-    times = []
-    for _ in range(runs):
-        for item in items:
-            start = time.perf_counter()
-            step(item)
-            times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
-
-
 def loaded(url: str, therapists: int, keep: bool, work: Path) -> tuple[str, list[dict[str, Any]]]:
     """An API key and the intakes, loading the directory unless ``keep`` finds one."""
-    saved = work / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    loaded_as = f"{url} {therapists}".encode()  # the same database and directory size
+    saved = work / f"{hashlib.sha256(loaded_as).hexdigest()[:16]}.json"
     if keep and saved.exists():
         key, intakes = json.loads(saved.read_text())
         return str(key), list(intakes)
